@@ -1,0 +1,51 @@
+/** Reads a JSON request body under a size limit: refused before it is read whole. */
+import { GatewayError } from './errors.ts'
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
+
+/** `4mb` → 4194304; numbers are bytes. */
+export function parseSize(size: number | string): number {
+  if (typeof size === 'number') return size
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(size)
+  if (!match) throw new Error(`invalid size "${size}" (use bytes or e.g. "4mb")`)
+  return Math.floor(Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()]!)
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError(413, `request body is larger than the limit of ${limit} bytes`, { type: 'invalid_request_error', code: 'request_too_large' })
+}
+
+/**
+ * Reads the body as JSON. An honest content-length over the limit is refused without reading; a body without
+ * one is counted while read and refused as soon as it crosses the limit.
+ */
+export async function readJsonBody(request: Request, limit: number): Promise<Record<string, unknown>> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit)
+  if (!request.body) throw new GatewayError(400, 'request body is required', { type: 'invalid_request_error' })
+
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      reader.cancel().catch(() => {})
+      throw tooLarge(limit)
+    }
+    chunks.push(value)
+  }
+  const text = Buffer.concat(chunks, size).toString('utf8')
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new GatewayError(400, 'request body is not valid JSON', { type: 'invalid_request_error', code: 'invalid_json' })
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new GatewayError(400, 'request body must be a JSON object', { type: 'invalid_request_error' })
+  }
+  return body as Record<string, unknown>
+}

@@ -1,0 +1,128 @@
+/** The `sluice` command: start, dev (hot reload), check, and the subcommands plugins add. */
+import { defineCommand, runMain, type CommandDef } from 'citty'
+import { consola } from 'consola'
+import { loadGatewayConfig, watchGatewayConfig, type ResolvedConfig } from './config.ts'
+import { startServer, type RunningServer } from './server.ts'
+import { ConfigError } from './errors.ts'
+import { PluginHost } from './host.ts'
+import { H3 } from 'h3'
+import { createLogger } from './logger.ts'
+import { createGatewayStorage, DEFAULT_STORAGE } from './storage.ts'
+import { realClock } from './clock.ts'
+import { createAdminMount } from './admin.ts'
+
+const configArg = { type: 'string', alias: 'c', description: 'path to the config file (default ./gateway.config.ts)' } as const
+const serverArgs = {
+  config: configArg,
+  port: { type: 'string', alias: 'p', description: 'port to listen on (overrides server.port)' },
+  host: { type: 'string', description: 'address to bind (overrides server.host)' },
+} as const
+
+/** Prints a config problem as the one line it is, and exits. */
+function fail(error: unknown): never {
+  if (ConfigError.is(error)) consola.error(error.message)
+  else consola.error((error as Error)?.message ?? error)
+  process.exit(1)
+}
+
+function withOverrides(config: ResolvedConfig, args: { port?: string; host?: string }): ResolvedConfig {
+  const server = { ...config.server }
+  if (args.port !== undefined) {
+    const port = Number(args.port)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(new ConfigError(`--port: "${args.port}" is not a port number`))
+    server.port = port
+  }
+  if (args.host) server.host = args.host
+  return { ...config, server }
+}
+
+function onSignals(server: RunningServer, extra?: () => void) {
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return process.exit(1) // a second signal: stop now
+    stopping = true
+    consola.info(`${signal}: finishing in-flight requests…`)
+    extra?.()
+    await server.close()
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+}
+
+const start = defineCommand({
+  meta: { name: 'start', description: 'run the gateway' },
+  args: serverArgs,
+  async run({ args }) {
+    const config = withOverrides(await loadGatewayConfig(args.config).catch(fail), args)
+    const server = await startServer(config).catch(fail)
+    consola.success(`Sluice listening on ${server.url}`)
+    onSignals(server)
+  },
+})
+
+const dev = defineCommand({
+  meta: { name: 'dev', description: 'run the gateway and reload it when the config changes' },
+  args: serverArgs,
+  async run({ args }) {
+    let server: RunningServer | undefined
+    const watcher = await watchGatewayConfig(
+      args.config,
+      async (config) => {
+        await server?.reload(withOverrides(config, args))
+        consola.success('config reloaded')
+      },
+      (error) => consola.error(`config not reloaded: ${error.message}`),
+    ).catch(fail)
+    server = await startServer(withOverrides(watcher.config, args)).catch(fail)
+    consola.success(`Sluice (dev) listening on ${server.url}, watching the config`)
+    onSignals(server, () => void watcher.unwatch())
+  },
+})
+
+const check = defineCommand({
+  meta: { name: 'check', description: 'validate the config and list the plugins and their hooks' },
+  args: { config: configArg },
+  async run({ args }) {
+    const config = await loadGatewayConfig(args.config).catch(fail)
+    const host = await bootHost(config).catch(fail)
+    consola.success(`config is valid: ${host.plugins.length} plugin(s), listening on ${config.server.host}:${config.server.port}`)
+    for (const plugin of host.plugins) {
+      const hooks = [...(host.registered.get(plugin.name) ?? [])]
+      consola.log(`  ${plugin.name.padEnd(20)} hooks: ${hooks.length ? hooks.join(', ') : '-'}${plugin.options ? `  options: ${JSON.stringify(plugin.options)}` : ''}`)
+    }
+    for (const provider of host.providers.values()) consola.log(`  provider ${provider.name} (${provider.formats.join(', ')})`)
+    await host.stop()
+  },
+})
+
+/** Sets plugins up without serving, for `check` and plugin subcommands. */
+async function bootHost(config: ResolvedConfig): Promise<PluginHost> {
+  const logger = createLogger(config.logLevel ?? 'warn')
+  const app = new H3()
+  const storage = await createGatewayStorage(config.storage ?? DEFAULT_STORAGE)
+  const host = new PluginHost(config.plugins, { logger, storage, app, clock: realClock, mountAdmin: createAdminMount(app, config.adminKey, logger).mount })
+  await host.start()
+  return host
+}
+
+/** Subcommands contributed by plugins (`sluice keys create`), built from the config named by --config. */
+async function pluginCommands(argv: string[]): Promise<Record<string, CommandDef<any>>> {
+  const name = argv[0]
+  if (!name || ['start', 'dev', 'check'].includes(name) || name.startsWith('-')) return {}
+  const at = argv.findIndex((a) => a === '--config' || a === '-c')
+  const config = await loadGatewayConfig(at >= 0 ? argv[at + 1] : undefined).catch(() => undefined)
+  if (!config) return {}
+  const commands: Record<string, CommandDef<any>> = {}
+  const host = await bootHost(config)
+  for (const plugin of host.plugins) if (plugin.cli) Object.assign(commands, plugin.cli(host.contextFor(plugin)))
+  return commands
+}
+
+export async function main(argv = process.argv.slice(2)) {
+  const main = defineCommand({
+    meta: { name: 'sluice', description: 'a programmable LLM gateway' },
+    subCommands: { start, dev, check, ...(await pluginCommands(argv)) },
+  })
+  await runMain(main, { rawArgs: argv })
+}

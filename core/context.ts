@@ -1,0 +1,37 @@
+/** Builds the per-request context every hook receives. */
+import type { InboundApi, RequestContext, Usage } from './types.ts'
+
+export function emptyUsage(): Usage {
+  return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** Echo the client's `x-request-id` when it is a sane token; otherwise make one. */
+export function requestIdFor(request: Request): string {
+  const given = request.headers.get('x-request-id')
+  return given && REQUEST_ID.test(given) ? given : `req_${crypto.randomUUID().replaceAll('-', '')}`
+}
+
+export function createContext(request: Request, api: InboundApi, id: string, signal: AbortSignal, now: number): RequestContext {
+  return {
+    id,
+    request,
+    api,
+    body: {},
+    model: '',
+    stream: false,
+    clientWantsStreamUsage: false,
+    principal: undefined,
+    plan: [],
+    signal,
+    usage: emptyUsage(),
+    response: undefined,
+    responseHeaders: new Headers(),
+    state: {},
+    startedAt: now,
+    firstByteAt: undefined,
+    attempts: 0,
+    target: undefined,
+  }
+}

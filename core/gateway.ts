@@ -1,0 +1,104 @@
+/**
+ * A gateway instance: one validated config turned into a plugin host, a pipeline and an h3 app. Hot reload
+ * builds a new instance and swaps it in; the old one finishes its requests and is closed.
+ */
+import { H3 } from 'h3'
+import type { ConsolaInstance } from 'consola'
+import type { Storage } from 'unstorage'
+import { createLogger } from './logger.ts'
+import { createGatewayStorage, DEFAULT_STORAGE } from './storage.ts'
+import { PluginHost } from './host.ts'
+import { Pipeline } from './pipeline.ts'
+import { realClock } from './clock.ts'
+import { createAdminMount } from './admin.ts'
+import { requestIdFor } from './context.ts'
+import { errorBody } from './formats/index.ts'
+import { resolveConfig, type ResolvedConfig } from './config.ts'
+import type { Clock, GatewayConfig, InboundApi } from './types.ts'
+
+export interface GatewayOptions {
+  clock?: Clock
+  logger?: ConsolaInstance
+  /** Use this storage instead of building one from `config.storage` (tests; shared across reloads). */
+  storage?: Storage
+}
+
+export interface Gateway {
+  readonly config: ResolvedConfig
+  readonly app: H3
+  readonly host: PluginHost
+  readonly pipeline: Pipeline
+  readonly logger: ConsolaInstance
+  /** Serves one web Request (what the server calls; also handy in tests). */
+  fetch(request: Request): Promise<Response>
+  isReady(): boolean
+  close(): Promise<void>
+}
+
+const API_ROUTES: Array<[string, InboundApi]> = [
+  ['/v1/chat/completions', 'openai-chat'],
+  ['/v1/messages', 'anthropic-messages'],
+  ['/v1/embeddings', 'openai-embeddings'],
+]
+
+export async function createGateway(input: GatewayConfig | ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const config = 'server' in input && typeof input.server?.bodyLimit === 'number' && Array.isArray(input.plugins) ? input as ResolvedConfig : resolveConfig(input)
+  const logger = options.logger ?? createLogger(config.logLevel)
+  const clock = options.clock ?? realClock
+  const storage = options.storage ?? await createGatewayStorage(config.storage ?? DEFAULT_STORAGE)
+  const app = new H3()
+  const admin = createAdminMount(app, config.adminKey, logger)
+  const host = new PluginHost(config.plugins, { logger, storage, app, clock, mountAdmin: admin.mount })
+  const pipeline = new Pipeline({ host, logger, clock, bodyLimit: config.server.bodyLimit })
+  let ready = false
+  let closed = false
+
+  // x-request-id on every response; the API routes set their own (the same id is recorded).
+  app.use((event) => {
+    if (!event.url.pathname.startsWith('/v1/')) event.res.headers.set('x-request-id', requestIdFor(event.req))
+  })
+  for (const [path, api] of API_ROUTES) app.post(path, (event) => pipeline.handle(event.req, api))
+  app.get('/v1/models', () => ({ object: 'list', data: listModels(host) }))
+  app.get('/health', () => ({ status: 'ok' }))
+  app.get('/ready', (event) => {
+    if (ready && !closed) return { status: 'ready', inflight: pipeline.inflight }
+    event.res.status = 503
+    return { status: closed ? 'closing' : 'starting' }
+  })
+
+  await host.start()
+  // Anything under /v1 that no route took: an OpenAI-shaped 404 rather than h3's own body.
+  app.all('/v1/**', (event) => Response.json(errorBody('openai-chat', {
+    status: 404, message: `unknown route ${event.req.method} ${event.url.pathname}`, type: 'invalid_request_error', code: 'unknown_url',
+  }), { status: 404 }))
+  ready = true
+
+  return {
+    config,
+    app,
+    host,
+    pipeline,
+    logger,
+    fetch: (request) => Promise.resolve(app.fetch(request)),
+    isReady: () => ready && !closed,
+    async close() {
+      if (closed) return
+      closed = true
+      await host.stop()
+      if (!options.storage) await storage.dispose()
+    },
+  }
+}
+
+function listModels(host: PluginHost) {
+  const seen = new Set<string>()
+  const data: Array<{ id: string; object: 'model'; created: number; owned_by: string }> = []
+  const add = (id: string, owner: string) => {
+    if (seen.has(id)) return
+    seen.add(id)
+    data.push({ id, object: 'model', created: 0, owned_by: owner })
+  }
+  for (const provider of host.providers.values()) for (const model of provider.models ?? []) add(`${provider.name}/${model}`, provider.name)
+  for (const list of host.modelLists) for (const id of list()) add(id, 'sluice')
+  return data
+}

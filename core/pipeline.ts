@@ -1,0 +1,415 @@
+/**
+ * The request pipeline: auth → route → limit → call → stream → record.
+ *
+ * Gates (auth, route, limit) bail on the first GatewayError or `ctx.response`; `call` hooks wrap each upstream
+ * attempt onion-style around the provider call; `stream` hooks are asked once per streamed response for a
+ * per-event transform; `record` hooks observe each finished request off the hot path.
+ */
+import type { ConsolaInstance } from 'consola'
+import { GatewayError } from './errors.ts'
+import { createContext, requestIdFor } from './context.ts'
+import { readJsonBody } from './body.ts'
+import { CLIENT_CLOSED, errorInfo, errorResponse, toGatewayError } from './respond.ts'
+import { SSEParser, eventText, sseEvent } from './sse.ts'
+import {
+  errorBody, isUsageOnlyChunk, streamUsageReader, translateRequest, translateResponse, createStreamTranslator,
+  upstreamErrorInfo, usageFromBody, type ErrorInfo, type SSEFrame, type StreamTranslator, type WireFormat,
+} from './formats/index.ts'
+import { retryAfterSeconds } from './upstream.ts'
+import type { PluginHost } from './host.ts'
+import type {
+  Attempt, CallNext, Clock, GatewayHooks, InboundApi, ProviderResponse, RequestContext, RequestRecord, SSEEvent,
+  StreamTransform, Target,
+} from './types.ts'
+
+type Hook<N extends keyof GatewayHooks> = GatewayHooks[N]
+
+/** Runs gate hooks in order and stops at the first that sets `ctx.response` (a throw stops it too). */
+function gateCaller(hooks: Hook<'auth'>[], [ctx]: [RequestContext]): void | Promise<void> {
+  for (let i = 0; i < hooks.length; i++) {
+    const result = hooks[i]!(ctx)
+    if (ctx.response) return
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      return (result as Promise<void>).then(() => (ctx.response ? undefined : gateCaller(hooks.slice(i + 1), [ctx])))
+    }
+  }
+}
+
+/** Composes `call` hooks around the provider call: hooks[0] is outermost. */
+function onionCaller(hooks: Hook<'call'>[], [ctx, attempt, innermost]: [RequestContext, Attempt, CallNext]): Promise<ProviderResponse> {
+  const dispatch = (index: number, current: Attempt): Promise<ProviderResponse> =>
+    index < hooks.length ? hooks[index]!(ctx, current, (next) => dispatch(index + 1, next)) : innermost(current)
+  return dispatch(0, attempt)
+}
+
+function collectCaller(hooks: Hook<'stream'>[], [ctx]: [RequestContext]): StreamTransform[] {
+  const transforms: StreamTransform[] = []
+  for (const hook of hooks) {
+    const transform = hook(ctx)
+    if (typeof transform === 'function') transforms.push(transform)
+  }
+  return transforms
+}
+
+function hasModel(format: WireFormat): boolean {
+  return format !== 'gemini' && format !== 'gemini-embeddings'
+}
+
+/** What the inbound API requires of a body before any hook runs. */
+function readRequestShape(ctx: RequestContext): void {
+  const body = ctx.body
+  if (typeof body.model !== 'string' || !body.model.trim()) {
+    throw new GatewayError(400, 'you must provide a model parameter', { type: 'invalid_request_error', param: 'model', code: 'missing_model' })
+  }
+  ctx.model = body.model
+  if (ctx.api === 'openai-embeddings') {
+    if (body.input === undefined) throw new GatewayError(400, 'you must provide an input parameter', { type: 'invalid_request_error', param: 'input' })
+    return
+  }
+  if (!Array.isArray(body.messages)) {
+    throw new GatewayError(400, 'messages must be an array', { type: 'invalid_request_error', param: 'messages' })
+  }
+  ctx.stream = body.stream === true
+  ctx.clientWantsStreamUsage = ctx.api !== 'openai-chat' || (body.stream_options as any)?.include_usage === true
+}
+
+export interface PipelineOptions {
+  host: PluginHost
+  logger: ConsolaInstance
+  clock: Clock
+  bodyLimit: number
+}
+
+export class Pipeline {
+  readonly #host: PluginHost
+  readonly #logger: ConsolaInstance
+  readonly #clock: Clock
+  readonly #bodyLimit: number
+  #inflight = 0
+  #drained: Array<() => void> = []
+
+  constructor(options: PipelineOptions) {
+    this.#host = options.host
+    this.#logger = options.logger
+    this.#clock = options.clock
+    this.#bodyLimit = options.bodyLimit
+  }
+
+  get inflight(): number {
+    return this.#inflight
+  }
+
+  /** Resolves once no request is in flight. */
+  drained(): Promise<void> {
+    return this.#inflight === 0 ? Promise.resolve() : new Promise((resolve) => this.#drained.push(resolve))
+  }
+
+  async handle(request: Request, api: InboundApi): Promise<Response> {
+    const ctx = createContext(request, api, requestIdFor(request), request.signal, this.#clock.now())
+    const exchange = new Exchange(ctx, this)
+    this.#inflight++
+    try {
+      ctx.body = await readJsonBody(request, this.#bodyLimit)
+      readRequestShape(ctx)
+      const hooks = this.#host.hooks
+      for (const phase of ['auth', 'route', 'limit'] as const) {
+        await hooks.callHookWith(gateCaller as any, phase, [ctx])
+        if (ctx.response) return exchange.gateResponse(ctx.response)
+        if (phase === 'route' && ctx.plan.length === 0) ctx.plan = [this.#resolveDirect(ctx.model)]
+      }
+      const result = await hooks.callHookWith(onionCaller as any, 'call', [ctx, { target: ctx.plan[0]!, number: 1 }, this.#innermost(ctx)]) as ProviderResponse
+      return result.stream ? exchange.streamResponse(result) : exchange.jsonResponse(result)
+    } catch (error) {
+      return exchange.errorResponse(error)
+    }
+  }
+
+  /** `provider/model` with no router: the provider named by the prefix, the rest as the upstream model. */
+  #resolveDirect(model: string): Target {
+    const slash = model.indexOf('/')
+    const provider = slash > 0 ? this.#host.providers.get(model.slice(0, slash)) : undefined
+    if (!provider) {
+      throw new GatewayError(404, `The model \`${model}\` does not exist: address a model as provider/model or by a configured alias`, { type: 'invalid_request_error', param: 'model', code: 'model_not_found' })
+    }
+    return { provider: provider.name, model: model.slice(slash + 1) }
+  }
+
+  /** The innermost `call`: one request to the attempt's provider, in the best format it speaks. */
+  #innermost(ctx: RequestContext): CallNext {
+    return async (attempt) => {
+      if (ctx.signal.aborted) throw ctx.signal.reason ?? new DOMException('aborted', 'AbortError')
+      const { target } = attempt
+      const provider = this.#host.providers.get(target.provider)
+      if (!provider) throw new GatewayError(404, `no provider named "${target.provider}" is configured`, { type: 'invalid_request_error', code: 'model_not_found' })
+      const clientFormat = ctx.api as WireFormat
+      const format = provider.formats.includes(clientFormat) ? clientFormat : provider.formats[0]!
+      const body = format === clientFormat ? { ...ctx.body } : translateRequest(ctx.body, clientFormat, format)
+      if (hasModel(format)) body.model = target.model
+      if (target.params) Object.assign(body, target.params)
+      if (ctx.stream && format === 'openai-chat') body.stream_options = { ...(body.stream_options as object), include_usage: true }
+
+      ctx.attempts++
+      ctx.target = target
+      const response = await provider.call({ ctx, target, body, format, stream: ctx.stream, signal: ctx.signal, timeouts: target.timeouts ?? {} })
+      if (response.status >= 400) {
+        const info = upstreamErrorInfo(response.format, response.status, response.body)
+        throw new GatewayError(response.status, info.message, {
+          type: info.type, code: info.code, param: info.param, upstream: true, retryAfter: retryAfterSeconds(response.headers),
+        })
+      }
+      return response
+    }
+  }
+
+  // ——— used by Exchange ———
+
+  streamTransforms(ctx: RequestContext): StreamTransform[] {
+    return this.#host.hooks.callHookWith(collectCaller as any, 'stream', [ctx]) as unknown as StreamTransform[]
+  }
+
+  now(): number {
+    return this.#clock.now()
+  }
+
+  /** A bug, not a client or upstream error: log it for the operator; the client sees only a 500. */
+  unexpected(ctx: RequestContext, cause: unknown): void {
+    this.#logger.error(`${ctx.id}: unexpected error:`, (cause as Error)?.stack ?? cause)
+  }
+
+  /** The request is over: count it out and record it off the hot path. */
+  finished(record: RequestRecord, ctx: RequestContext): void {
+    if (--this.#inflight === 0) for (const resolve of this.#drained.splice(0)) resolve()
+    setImmediate(() => this.#record(record, ctx))
+  }
+
+  #record(record: RequestRecord, ctx: RequestContext): void {
+    const pricing = this.#host.services.get('pricing') as { cost(p: string, m: string, u: RequestRecord['usage']): number | undefined } | undefined
+    if (pricing && record.provider && record.upstreamModel) {
+      try {
+        record.costUSD = pricing.cost(record.provider, record.upstreamModel, record.usage) ?? 0
+      } catch (error) {
+        this.#logger.warn('pricing failed:', (error as Error)?.message)
+      }
+    }
+    const logger = this.#logger
+    this.#host.hooks.callHookWith((hooks: Hook<'record'>[]) => {
+      for (const hook of hooks) {
+        try {
+          const result = hook(record, ctx)
+          if (result && typeof (result as Promise<void>).then === 'function') {
+            ;(result as Promise<void>).catch((error) => logger.error('record hook failed:', error?.message ?? error))
+          }
+        } catch (error) {
+          logger.error('record hook failed:', (error as Error)?.message ?? error)
+        }
+      }
+    }, 'record', [record, ctx] as any)
+    const target = record.provider ? ` → ${record.provider}/${record.upstreamModel}` : ''
+    const tokens = record.usage.inputTokens || record.usage.outputTokens ? ` ${record.usage.inputTokens}+${record.usage.outputTokens} tok${record.usage.estimated ? ' (est)' : ''}` : ''
+    logger.info(`${record.status} ${record.api} ${record.requestedModel}${target} ${record.latencyMs}ms${tokens} ${record.id}`)
+  }
+}
+
+/** One request's way out: builds its response and makes sure it is recorded exactly once. */
+class Exchange {
+  #done = false
+
+  constructor(readonly ctx: RequestContext, readonly pipeline: Pipeline) {}
+
+  headers(): Headers {
+    const { ctx } = this
+    const headers = new Headers(ctx.responseHeaders)
+    headers.set('x-request-id', ctx.id)
+    if (ctx.target) {
+      headers.set('x-sluice-provider', ctx.target.provider)
+      headers.set('x-sluice-model', ctx.target.model)
+    }
+    headers.set('x-sluice-attempts', String(ctx.attempts))
+    return headers
+  }
+
+  finish(status: number, outcome: string, errorMessage?: string): void {
+    if (this.#done) return
+    this.#done = true
+    const { ctx } = this
+    const endedAt = this.pipeline.now()
+    this.pipeline.finished({
+      id: ctx.id,
+      startedAt: ctx.startedAt,
+      endedAt,
+      api: ctx.api,
+      stream: ctx.stream,
+      requestedModel: ctx.model,
+      provider: ctx.target?.provider,
+      upstreamModel: ctx.target?.model,
+      principalId: ctx.principal?.id,
+      principalName: ctx.principal?.name,
+      tags: ctx.principal?.tags,
+      status,
+      outcome,
+      errorMessage,
+      usage: ctx.usage,
+      latencyMs: endedAt - ctx.startedAt,
+      ttfbMs: ctx.firstByteAt === undefined ? undefined : ctx.firstByteAt - ctx.startedAt,
+      attempts: ctx.attempts,
+    }, ctx)
+  }
+
+  gateResponse(response: Response): Response {
+    const headers = new Headers(response.headers)
+    for (const [name, value] of this.headers()) if (!headers.has(name)) headers.set(name, value)
+    this.finish(response.status, response.ok ? 'ok' : 'refused')
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers })
+  }
+
+  errorResponse(thrown: unknown): Response {
+    const error = toGatewayError(thrown, this.ctx.signal.aborted)
+    if (error.status === 500) this.pipeline.unexpected(this.ctx, error.cause)
+    this.finish(error.status, error.type ?? 'error', error.message)
+    return errorResponse(this.ctx.api, error, this.headers())
+  }
+
+  jsonResponse(result: ProviderResponse): Response {
+    const { ctx } = this
+    const clientFormat = ctx.api as WireFormat
+    usageFromBody(result.format, result.body, ctx.usage)
+    const text = result.format === clientFormat
+      ? result.text ?? JSON.stringify(result.body)
+      : JSON.stringify(translateResponse(result.body, result.format, clientFormat, { model: ctx.model, id: ctx.id }))
+    const headers = this.headers()
+    headers.set('content-type', 'application/json')
+    ctx.firstByteAt = this.pipeline.now()
+    this.finish(200, 'ok')
+    return new Response(text, { status: 200, headers })
+  }
+
+  streamResponse(result: ProviderResponse): Response {
+    const headers = this.headers()
+    headers.set('content-type', 'text/event-stream; charset=utf-8')
+    headers.set('cache-control', 'no-cache')
+    return new Response(new EventPump(this, result).stream(), { status: 200, headers })
+  }
+}
+
+/**
+ * Moves one upstream event stream to the client: parse, read usage, translate when the formats differ,
+ * apply the plugins' transforms, write. Pull-driven, so nothing is read from upstream faster than the
+ * client takes it; memory stays flat whatever the response size.
+ */
+class EventPump {
+  readonly #exchange: Exchange
+  readonly #ctx: RequestContext
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>
+  readonly #parser = new SSEParser()
+  readonly #decoder = new TextDecoder()
+  readonly #encoder = new TextEncoder()
+  readonly #readUsage: (event: SSEEvent, usage: RequestContext['usage']) => void
+  readonly #translator: StreamTranslator | undefined
+  readonly #transforms: StreamTransform[]
+  readonly #hideUsage: boolean
+  readonly #clientFormat: WireFormat
+
+  constructor(exchange: Exchange, result: ProviderResponse) {
+    const ctx = exchange.ctx
+    this.#exchange = exchange
+    this.#ctx = ctx
+    this.#reader = result.stream!.getReader()
+    this.#clientFormat = ctx.api as WireFormat
+    this.#readUsage = streamUsageReader(result.format)
+    this.#translator = result.format === this.#clientFormat ? undefined : createStreamTranslator(result.format, this.#clientFormat, { model: ctx.model, id: ctx.id })
+    this.#transforms = exchange.pipeline.streamTransforms(ctx)
+    this.#hideUsage = this.#clientFormat === 'openai-chat' && !ctx.clientWantsStreamUsage
+  }
+
+  stream(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
+      pull: (controller) => this.#pull(controller),
+      cancel: (reason) => {
+        this.#reader.cancel(reason).catch(() => {})
+        this.#exchange.finish(CLIENT_CLOSED, 'client_abort', 'client closed the stream')
+      },
+    }, { highWaterMark: 0 })
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>
+      try {
+        chunk = await this.#reader.read()
+      } catch (thrown) {
+        return this.#fail(controller, thrown)
+      }
+      if (chunk.done) {
+        let text = this.#process(this.#parser.end())
+        if (this.#translator) text += this.#frames(this.#translator.end())
+        this.#write(controller, text)
+        controller.close()
+        this.#exchange.finish(200, 'ok')
+        return
+      }
+      const text = this.#process(this.#parser.push(this.#decoder.decode(chunk.value, { stream: true })))
+      if (text) {
+        this.#write(controller, text)
+        return
+      }
+    }
+  }
+
+  #write(controller: ReadableStreamDefaultController<Uint8Array>, text: string) {
+    if (!text) return
+    if (this.#ctx.firstByteAt === undefined) this.#ctx.firstByteAt = this.#exchange.pipeline.now()
+    controller.enqueue(this.#encoder.encode(text))
+  }
+
+  #process(events: SSEEvent[]): string {
+    let out = ''
+    for (const event of events) {
+      this.#readUsage(event, this.#ctx.usage)
+      if (this.#translator) out += this.#frames(this.#translator.push(event))
+      else out += this.#emit(event)
+    }
+    return out
+  }
+
+  #frames(frames: SSEFrame[]): string {
+    let out = ''
+    for (const frame of frames) out += this.#emit(sseEvent(frame.data, frame.event))
+    return out
+  }
+
+  #emit(event: SSEEvent): string {
+    if (this.#hideUsage && isUsageOnlyChunk(event)) return ''
+    let current: SSEEvent | null = event
+    for (const transform of this.#transforms) {
+      current = transform(current, this.#ctx)
+      if (!current) return ''
+    }
+    return eventText(current)
+  }
+
+  /** The upstream died midway: end the client's stream with an error event in its format. */
+  #fail(controller: ReadableStreamDefaultController<Uint8Array>, thrown: unknown) {
+    const error = toGatewayError(thrown, this.#ctx.signal.aborted)
+    if (error.status === CLIENT_CLOSED) {
+      this.#exchange.finish(CLIENT_CLOSED, 'client_abort', error.message)
+      try { controller.close() } catch {}
+      return
+    }
+    const info = errorInfo(error)
+    const frames = this.#translator ? this.#translator.error(info) : streamErrorFrames(this.#clientFormat, info)
+    // Error frames bypass transforms: they must reach the client whatever a plugin does with events.
+    try {
+      controller.enqueue(this.#encoder.encode(frames.map(eventText).join('')))
+      controller.close()
+    } catch {}
+    this.#exchange.finish(error.status, error.type ?? 'upstream_error', error.message)
+  }
+}
+
+/** Closing frames for a same-format stream that failed midway. */
+function streamErrorFrames(format: WireFormat, info: ErrorInfo): SSEFrame[] {
+  const body = JSON.stringify(errorBody(format, info))
+  if (format === 'anthropic-messages') return [{ event: 'error', data: body }]
+  if (format === 'openai-chat') return [{ data: body }, { data: '[DONE]' }]
+  return [{ data: body }]
+}

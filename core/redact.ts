@@ -1,0 +1,12 @@
+/** Options shown by `sluice check` and the dashboard: secrets replaced, everything else as given. */
+const SECRET_KEY = /key|secret|token|password|authorization/i
+
+export function redactOptions<T extends Record<string, unknown>>(options: T): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(options)) {
+    if (SECRET_KEY.test(key) && value !== undefined) out[key] = '[redacted]'
+    else if (value && typeof value === 'object' && !Array.isArray(value)) out[key] = redactOptions(value as Record<string, unknown>)
+    else out[key] = value
+  }
+  return out
+}

@@ -1,0 +1,42 @@
+/** Turns anything thrown on the request path into an honest status and the calling API's error shape. */
+import { GatewayError } from './errors.ts'
+import { errorBody, typeForStatus } from './formats/index.ts'
+import type { ErrorInfo } from './formats/types.ts'
+import type { InboundApi } from './types.ts'
+
+/** The status a client that went away is recorded with (nginx's convention; never sent). */
+export const CLIENT_CLOSED = 499
+
+export function isAbort(error: unknown): boolean {
+  return (error as any)?.name === 'AbortError' || (error as any)?.code === 'ABORT_ERR'
+}
+
+/** Normalises a thrown value. Unknown errors become a 500 whose message hides the internals. */
+export function toGatewayError(error: unknown, clientGone: boolean): GatewayError {
+  if (GatewayError.is(error)) return error
+  if (clientGone || isAbort(error)) return new GatewayError(CLIENT_CLOSED, 'client closed the request', { type: 'client_abort' })
+  return new GatewayError(500, 'internal gateway error', { type: 'api_error', cause: error })
+}
+
+export function errorInfo(error: GatewayError): ErrorInfo {
+  return {
+    status: error.status,
+    message: error.message,
+    type: error.type ?? typeForStatus(error.status),
+    code: error.code ?? null,
+    param: error.param ?? null,
+  }
+}
+
+/** Headers an error response carries besides the common ones: its own and `retry-after`. */
+export function errorHeaders(error: GatewayError, headers: Headers): Headers {
+  if (error.headers) for (const [name, value] of Object.entries(error.headers)) headers.set(name, value)
+  if (error.retryAfter !== undefined) headers.set('retry-after', String(Math.max(0, Math.ceil(error.retryAfter))))
+  return headers
+}
+
+export function errorResponse(api: InboundApi, error: GatewayError, headers: Headers): Response {
+  errorHeaders(error, headers)
+  headers.set('content-type', 'application/json')
+  return new Response(JSON.stringify(errorBody(api, errorInfo(error))), { status: error.status, headers })
+}

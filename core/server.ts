@@ -1,0 +1,79 @@
+/**
+ * Runs a gateway as a Node HTTP server (srvx): serves the current instance, swaps instances on hot reload
+ * without dropping in-flight requests, and shuts down gracefully.
+ */
+import { serve, type Server } from 'srvx'
+import type { ConsolaInstance } from 'consola'
+import { createGateway, type Gateway, type GatewayOptions } from './gateway.ts'
+import type { ResolvedConfig } from './config.ts'
+import { createLogger } from './logger.ts'
+
+export interface RunningServer {
+  readonly url: string
+  readonly port: number
+  current(): Gateway
+  /** Builds a gateway from `config` and swaps it in; the old one drains, then closes. */
+  reload(config: ResolvedConfig): Promise<void>
+  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), runs teardowns. */
+  close(): Promise<void>
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/
+
+export async function startServer(config: ResolvedConfig, options: GatewayOptions = {}): Promise<RunningServer> {
+  const logger: ConsolaInstance = options.logger ?? createLogger(config.logLevel)
+  let gateway = await createGateway(config, { ...options, logger })
+  const server: Server = serve({
+    fetch: (request) => gateway.fetch(request),
+    port: config.server.port,
+    hostname: config.server.host,
+    silent: true,
+    gracefulShutdown: false,
+  })
+  await server.ready()
+  const address = server.node?.server?.address()
+  const port = typeof address === 'object' && address ? address.port : config.server.port
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
+  const url = `http://${host}:${port}`
+  warnIfExposed(gateway, logger)
+
+  async function retire(old: Gateway, timeoutMs: number) {
+    await Promise.race([old.pipeline.drained(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())])
+    await old.close()
+  }
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    port,
+    current: () => gateway,
+    async reload(next) {
+      if (next.server.port !== config.server.port || next.server.host !== config.server.host) {
+        logger.warn('server.port and server.host changes take effect after a restart')
+      }
+      const fresh = await createGateway(next, { ...options, logger })
+      const old = gateway
+      gateway = fresh
+      warnIfExposed(fresh, logger)
+      await retire(old, next.server.shutdownTimeout)
+    },
+    close() {
+      closing ??= (async () => {
+        const nodeServer = server.node?.server as import('node:http').Server | undefined
+        const stopped = server.close()
+        nodeServer?.closeIdleConnections()
+        await retire(gateway, config.server.shutdownTimeout)
+        nodeServer?.closeAllConnections()
+        await stopped
+      })()
+      return closing
+    },
+  }
+}
+
+function warnIfExposed(gateway: Gateway, logger: ConsolaInstance) {
+  const hasAuth = [...gateway.host.registered.values()].some((hooks) => hooks.has('auth'))
+  if (!hasAuth && !LOOPBACK.test(gateway.config.server.host)) {
+    logger.warn(`listening on ${gateway.config.server.host} with no auth plugin: anyone who can reach this port can use your providers`)
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Server-sent events: an incremental parser that keeps each event's original text (so an untouched event
+ * is written out as it came, with no re-serialisation) and a serialiser for events a transform replaced.
+ */
+import type { SSEEvent } from './types.ts'
+import type { SSEFrame } from './formats/types.ts'
+
+class ParsedEvent implements SSEEvent {
+  #json: any = UNPARSED
+  constructor(readonly data: string, readonly event: string | undefined, readonly raw: string | undefined) {}
+  get json(): any {
+    if (this.#json === UNPARSED) {
+      try {
+        this.#json = JSON.parse(this.data)
+      } catch {
+        this.#json = undefined
+      }
+    }
+    return this.#json
+  }
+}
+const UNPARSED = Symbol('unparsed')
+
+/** Builds an event (for transforms and translators that make new ones). */
+export function sseEvent(data: string, event?: string): SSEEvent {
+  return new ParsedEvent(data, event, undefined)
+}
+
+/** Splits text chunks into events. Handles \n, \r\n and \r line ends and events split across chunks. */
+export class SSEParser {
+  #buffer = ''
+
+  /** Feeds one decoded chunk; returns the events it completed. */
+  push(text: string): SSEEvent[] {
+    this.#buffer = this.#buffer ? this.#buffer + text : text
+    const events: SSEEvent[] = []
+    let start = 0
+    for (;;) {
+      const end = findEventEnd(this.#buffer, start)
+      if (end < 0) break
+      const raw = this.#buffer.slice(start, end)
+      const event = parseEvent(raw)
+      if (event) events.push(event)
+      start = end
+    }
+    this.#buffer = start === 0 ? this.#buffer : this.#buffer.slice(start)
+    return events
+  }
+
+  /** The upstream ended: a final event without its blank line still counts. */
+  end(): SSEEvent[] {
+    const rest = this.#buffer
+    this.#buffer = ''
+    if (!rest.trim()) return []
+    const event = parseEvent(rest + '\n\n')
+    return event ? [event] : []
+  }
+}
+
+/** Index just past the blank line that ends the event starting at `from`, or -1. */
+function findEventEnd(buffer: string, from: number): number {
+  const lf = buffer.indexOf('\n\n', from)
+  if (buffer.indexOf('\r', from) < 0) return lf < 0 ? -1 : lf + 2
+  const match = /\r\n\r\n|\n\n|\r\r/g
+  match.lastIndex = from
+  const found = match.exec(buffer)
+  return found ? found.index + found[0].length : -1
+}
+
+function parseEvent(raw: string): SSEEvent | undefined {
+  let data: string | undefined
+  let name: string | undefined
+  for (const line of raw.split(/\r\n|\r|\n/)) {
+    if (!line || line.charCodeAt(0) === 58 /* ':' comment */) continue
+    const colon = line.indexOf(':')
+    const field = colon < 0 ? line : line.slice(0, colon)
+    let value = colon < 0 ? '' : line.slice(colon + 1)
+    if (value.charCodeAt(0) === 32) value = value.slice(1)
+    if (field === 'data') data = data === undefined ? value : `${data}\n${value}`
+    else if (field === 'event') name = value
+  }
+  // Comment-only blocks (keep-alives) carry no data; pass their text through all the same.
+  return new ParsedEvent(data ?? '', name, raw)
+}
+
+/** The text of one event: its original text when it has one, else serialised. */
+export function eventText(event: SSEEvent | SSEFrame): string {
+  if ('raw' in event && event.raw !== undefined) return event.raw
+  let out = event.event ? `event: ${event.event}\n` : ''
+  const data = event.data
+  if (data.indexOf('\n') < 0) return `${out}data: ${data}\n\n`
+  for (const line of data.split('\n')) out += `data: ${line}\n`
+  return `${out}\n`
+}

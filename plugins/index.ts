@@ -1,0 +1,2 @@
+/** First-party plugins other than providers (those live in `sluice/plugins/providers`). */
+export {}

@@ -1,0 +1,60 @@
+/**
+ * `openaiCompatible()`: any server that speaks OpenAI's Chat Completions and Embeddings APIs (vLLM, Ollama,
+ * LM Studio, Groq, ...). Same format in and out is passed through untouched, streams chunk by chunk.
+ */
+import { definePlugin } from '../../../core/plugin.ts'
+import { parseOptions, z } from '../../../core/options.ts'
+import { createUpstreamClient } from '../../../core/upstream.ts'
+import { redactOptions } from '../../../core/redact.ts'
+
+export const timeoutsSchema = z.strictObject({
+  connect: z.number().int().positive().optional(),
+  firstByte: z.number().int().positive().optional(),
+  idle: z.number().int().positive().optional(),
+  total: z.number().int().positive().optional(),
+})
+
+export const openaiCompatibleSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'a provider name is letters, digits, ".", "_" or "-" (it is the model prefix)'),
+  baseURL: z.url(),
+  apiKey: z.string().optional(),
+  /** Model names listed by GET /v1/models (any model can be called regardless). */
+  models: z.array(z.string()).optional(),
+  /** Extra headers sent upstream (e.g. OpenAI-Organization). */
+  headers: z.record(z.string(), z.string()).optional(),
+  timeouts: timeoutsSchema.optional(),
+  /** Max sockets to the upstream. */
+  connections: z.number().int().positive().optional(),
+})
+
+export type OpenAICompatibleOptions = z.input<typeof openaiCompatibleSchema>
+
+export const openaiCompatible = definePlugin((input: OpenAICompatibleOptions) => {
+  const options = parseOptions('openaiCompatible', openaiCompatibleSchema, input)
+  return {
+    name: options.name,
+    options: redactOptions(options),
+    setup(gw) {
+      const client = createUpstreamClient({
+        baseURL: options.baseURL,
+        headers: { ...options.headers, ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
+        timeouts: options.timeouts,
+        connections: options.connections,
+      })
+      gw.registerProvider({
+        name: options.name,
+        formats: ['openai-chat', 'openai-embeddings'],
+        models: options.models,
+        call: (request) => client.request({
+          path: request.format === 'openai-embeddings' ? '/embeddings' : '/chat/completions',
+          body: request.body,
+          format: request.format,
+          stream: request.stream,
+          signal: request.signal,
+          timeouts: request.timeouts,
+        }),
+        close: () => client.close(),
+      })
+    },
+  }
+})
