@@ -1,6 +1,6 @@
 /** The `sluice` command: start, dev (hot reload), check, and the subcommands plugins add. */
 import { defineCommand, runMain, type CommandDef } from 'citty'
-import { consola } from 'consola'
+import { createConsola } from 'consola'
 import { loadGatewayConfig, watchGatewayConfig, type ResolvedConfig } from './config.ts'
 import { startServer, type RunningServer } from './server.ts'
 import { ConfigError } from './errors.ts'
@@ -10,6 +10,9 @@ import { createLogger } from './logger.ts'
 import { createGatewayStorage, DEFAULT_STORAGE } from './storage.ts'
 import { realClock } from './clock.ts'
 import { createAdminMount } from './admin.ts'
+
+// The CLI's own output is always shown (the default level is `warn` under NODE_ENV=test).
+const consola = createConsola({ level: 3 })
 
 const configArg = { type: 'string', alias: 'c', description: 'path to the config file (default ./gateway.config.ts)' } as const
 const serverArgs = {

@@ -6,6 +6,7 @@
  * per-event transform; `record` hooks observe each finished request off the hot path.
  */
 import type { ConsolaInstance } from 'consola'
+import { FastResponse } from 'srvx'
 import { GatewayError } from './errors.ts'
 import { createContext, requestIdFor } from './context.ts'
 import { readJsonBody } from './body.ts'
@@ -265,7 +266,7 @@ class Exchange {
   errorResponse(thrown: unknown): Response {
     const error = toGatewayError(thrown, this.ctx.signal.aborted)
     if (error.status === 500) this.pipeline.unexpected(this.ctx, error.cause)
-    this.finish(error.status, error.type ?? 'error', error.message)
+    this.finish(error.status, errorInfo(error).type, error.message)
     return errorResponse(this.ctx.api, error, this.headers())
   }
 
@@ -280,7 +281,7 @@ class Exchange {
     headers.set('content-type', 'application/json')
     ctx.firstByteAt = this.pipeline.now()
     this.finish(200, 'ok')
-    return new Response(text, { status: 200, headers })
+    return new FastResponse(text, { status: 200, headers }) as Response
   }
 
   streamResponse(result: ProviderResponse): Response {
@@ -299,7 +300,7 @@ class Exchange {
 class EventPump {
   readonly #exchange: Exchange
   readonly #ctx: RequestContext
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>
+  readonly #upstream: AsyncIterator<Uint8Array>
   readonly #parser = new SSEParser()
   readonly #decoder = new TextDecoder()
   readonly #encoder = new TextEncoder()
@@ -313,7 +314,7 @@ class EventPump {
     const ctx = exchange.ctx
     this.#exchange = exchange
     this.#ctx = ctx
-    this.#reader = result.stream!.getReader()
+    this.#upstream = result.stream![Symbol.asyncIterator]()
     this.#clientFormat = ctx.api as WireFormat
     this.#readUsage = streamUsageReader(result.format)
     this.#translator = result.format === this.#clientFormat ? undefined : createStreamTranslator(result.format, this.#clientFormat, { model: ctx.model, id: ctx.id })
@@ -324,8 +325,8 @@ class EventPump {
   stream(): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>({
       pull: (controller) => this.#pull(controller),
-      cancel: (reason) => {
-        this.#reader.cancel(reason).catch(() => {})
+      cancel: () => {
+        this.#upstream.return?.()?.catch(() => {})
         this.#exchange.finish(CLIENT_CLOSED, 'client_abort', 'client closed the stream')
       },
     }, { highWaterMark: 0 })
@@ -333,9 +334,9 @@ class EventPump {
 
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>
+      let chunk: IteratorResult<Uint8Array>
       try {
-        chunk = await this.#reader.read()
+        chunk = await this.#upstream.next()
       } catch (thrown) {
         return this.#fail(controller, thrown)
       }
@@ -402,7 +403,7 @@ class EventPump {
       controller.enqueue(this.#encoder.encode(frames.map(eventText).join('')))
       controller.close()
     } catch {}
-    this.#exchange.finish(error.status, error.type ?? 'upstream_error', error.message)
+    this.#exchange.finish(error.status, info.type, error.message)
   }
 }
 

@@ -1,4 +1,5 @@
 /** Turns anything thrown on the request path into an honest status and the calling API's error shape. */
+import { FastResponse } from 'srvx'
 import { GatewayError } from './errors.ts'
 import { errorBody, typeForStatus } from './formats/index.ts'
 import type { ErrorInfo } from './formats/types.ts'
@@ -38,5 +39,5 @@ export function errorHeaders(error: GatewayError, headers: Headers): Headers {
 export function errorResponse(api: InboundApi, error: GatewayError, headers: Headers): Response {
   errorHeaders(error, headers)
   headers.set('content-type', 'application/json')
-  return new Response(JSON.stringify(errorBody(api, errorInfo(error))), { status: error.status, headers })
+  return new FastResponse(JSON.stringify(errorBody(api, errorInfo(error))), { status: error.status, headers }) as Response
 }

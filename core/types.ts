@@ -81,8 +81,11 @@ export interface ProviderResponse {
   body?: unknown
   /** The body's text as received, so an untouched passthrough needs no re-serialisation. */
   text?: string
-  /** Raw SSE bytes (stream responses). */
-  stream?: ReadableStream<Uint8Array>
+  /**
+   * Raw SSE bytes (stream responses): a web ReadableStream or a Node Readable both qualify. Ending the
+   * iteration early (`return()`) must cancel the upstream request.
+   */
+  stream?: AsyncIterable<Uint8Array>
 }
 
 export interface ProviderRequest {

@@ -1,12 +1,15 @@
 /**
- * The HTTP client provider plugins use to reach an upstream: ofetch over undici with one pooled keep-alive
- * Agent per provider, and per-request deadlines for connect, first byte, idle gap between chunks and total.
+ * The HTTP client provider plugins use to reach an upstream: undici's `request` over one pooled keep-alive
+ * Agent per provider, with per-request deadlines for connect, first byte, idle gap between chunks and total.
  *
  * Streams resolve only once the first body chunk arrived, so a stall before the first byte is a timeout the
  * `call` hooks can still retry; afterwards the body is handed on chunk by chunk, never buffered.
+ *
+ * Why not ofetch: measured on this machine, a sequential POST through ofetch (over undici's fetch) cost
+ * 1.3–2.2 ms against 0.5 ms for `undici.request` on the same Agent, and the gateway's throughput is bound by
+ * exactly this per-request CPU. Nothing here needs ofetch's conveniences (retries belong to the retry plugin).
  */
-import { Agent, fetch as undiciFetch } from 'undici'
-import { ofetch } from 'ofetch'
+import { Agent, request } from 'undici'
 import { GatewayError } from './errors.ts'
 import type { ProviderResponse, Timeouts } from './types.ts'
 import type { WireFormat } from './formats/types.ts'
@@ -35,7 +38,9 @@ export interface UpstreamRequest {
   signal: AbortSignal
   timeouts?: Timeouts
   headers?: Record<string, string>
+  /** Query string parameters (never secrets: those go in headers). */
   query?: Record<string, string>
+  method?: 'POST' | 'GET'
 }
 
 class DeadlineError extends Error {
@@ -60,27 +65,28 @@ export function retryAfterSeconds(headers: Headers, now = Date.now()): number | 
   return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000)
 }
 
-function connectionError(error: unknown): GatewayError {
-  let cause: any = error
-  while (cause?.cause && cause !== cause.cause) cause = cause.cause
-  const code = cause?.code as string | undefined
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return timeoutError('connect', 0)
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return timeoutError(code === 'UND_ERR_HEADERS_TIMEOUT' ? 'firstByte' : 'idle', 0)
-  return new GatewayError(502, 'could not reach the upstream provider', { type: 'api_error', code: 'connection_error', upstream: true, cause: error })
-}
-
-/** One deadline controller per request: the total deadline plus a resettable first-byte/idle timer. */
+/**
+ * One request's deadlines: a total timer and a first-byte timer that becomes the idle timer once bytes flow.
+ * One AbortController per request, linked to the client's signal (cheaper than AbortSignal.any on Node 20).
+ */
 class Deadlines {
   readonly controller = new AbortController()
-  readonly signal: AbortSignal
   #timer: ReturnType<typeof setTimeout> | undefined
   #total: ReturnType<typeof setTimeout> | undefined
   #phase: 'firstByte' | 'idle' = 'firstByte'
+  #unlink: () => void
 
-  constructor(readonly timeouts: Required<Timeouts>, client: AbortSignal) {
-    this.signal = AbortSignal.any([client, this.controller.signal])
+  constructor(readonly timeouts: Required<Timeouts>, readonly client: AbortSignal) {
+    const onClientAbort = () => this.controller.abort(client.reason)
+    if (client.aborted) onClientAbort()
+    else client.addEventListener('abort', onClientAbort, { once: true })
+    this.#unlink = () => client.removeEventListener('abort', onClientAbort)
     this.#total = setTimeout(() => this.#expire('total'), timeouts.total)
     this.#timer = setTimeout(() => this.#expire(this.#phase), timeouts.firstByte)
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
   }
 
   #expire(kind: keyof Timeouts) {
@@ -101,15 +107,35 @@ class Deadlines {
   clear() {
     clearTimeout(this.#timer)
     clearTimeout(this.#total)
+    this.#unlink()
   }
 
-  /** Turns an abort into the right error: a deadline becomes 504, a client abort stays an AbortError. */
+  /** Names what went wrong: a deadline is a 504, a client abort stays an abort, anything else a 502. */
   explain(error: unknown): unknown {
+    this.clear()
+    if (GatewayError.is(error)) return error
     const reason = this.controller.signal.reason
-    if (this.controller.signal.aborted && reason instanceof DeadlineError) return timeoutError(reason.kind, reason.ms)
-    if (this.signal.aborted) return this.signal.reason ?? error
-    return error
+    if (this.controller.signal.aborted) return reason instanceof DeadlineError ? timeoutError(reason.kind, reason.ms) : reason ?? error
+    return connectionError(error, this.timeouts)
   }
+}
+
+function connectionError(error: unknown, timeouts: Required<Timeouts>): GatewayError {
+  let cause: any = error
+  while (cause?.cause && cause !== cause.cause && !cause.code) cause = cause.cause
+  if (cause?.code === 'UND_ERR_CONNECT_TIMEOUT') return timeoutError('connect', timeouts.connect)
+  return new GatewayError(502, 'could not reach the upstream provider', { type: 'api_error', code: 'connection_error', upstream: true, cause: error })
+}
+
+function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers()
+  for (const name in raw) {
+    const value = raw[name]
+    if (value === undefined) continue
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v)
+    else headers.set(name, value)
+  }
+  return headers
 }
 
 export function createUpstreamClient(options: UpstreamClientOptions) {
@@ -117,125 +143,108 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
   const agent = new Agent({
     connections: options.connections ?? 256,
     keepAliveTimeout: 30_000,
-    connectTimeout: defaults.connect,
-    // Our own timers enforce first-byte and idle deadlines per request; these are only a backstop.
+    connect: { timeout: defaults.connect },
+    // Our own timers enforce first-byte and idle deadlines per request (they may differ per target).
     headersTimeout: 0,
     bodyTimeout: 0,
   })
-  const $fetch = ofetch.create({ retry: 0, ignoreResponseError: true }, { fetch: undiciFetch as unknown as typeof fetch })
   const baseURL = options.baseURL.replace(/\/+$/, '')
+  const baseHeaders = { ...options.headers }
 
-  async function request(req: UpstreamRequest): Promise<ProviderResponse> {
+  async function send(req: UpstreamRequest): Promise<ProviderResponse> {
     const timeouts = { ...defaults, ...req.timeouts }
     const deadlines = new Deadlines(timeouts, req.signal)
-    let response: Response
+    const url = req.query ? `${baseURL}${req.path}?${new URLSearchParams(req.query)}` : baseURL + req.path
+    let response: Awaited<ReturnType<typeof request>>
     try {
-      response = await $fetch.raw(baseURL + req.path, {
-        method: 'POST',
-        body: req.body as Record<string, unknown>,
-        query: req.query,
-        headers: { ...options.headers, ...req.headers, accept: req.stream ? 'text/event-stream' : 'application/json' },
+      response = await request(url, {
+        method: req.method ?? 'POST',
+        body: req.method === 'GET' ? undefined : JSON.stringify(req.body),
+        headers: { ...baseHeaders, ...req.headers, 'content-type': 'application/json', accept: req.stream ? 'text/event-stream' : 'application/json' },
         signal: deadlines.signal,
-        responseType: 'stream',
         dispatcher: agent,
-      } as any)
+      })
     } catch (error) {
-      deadlines.clear()
-      const explained = deadlines.explain(error)
-      throw explained === error ? connectionError(error) : explained
+      throw deadlines.explain(error)
     }
 
-    const headers = response.headers
-    const body = response.body as ReadableStream<Uint8Array> | null
-    const isEventStream = (headers.get('content-type') ?? '').includes('text/event-stream')
-
-    if (req.stream && response.ok && isEventStream && body) {
-      return { status: response.status, headers, format: req.format, stream: await startStream(body, deadlines) }
+    const headers = toHeaders(response.headers as Record<string, string | string[] | undefined>)
+    const ok = response.statusCode >= 200 && response.statusCode < 300
+    if (req.stream && ok && (headers.get('content-type') ?? '').includes('text/event-stream')) {
+      return { status: response.statusCode, headers, format: req.format, stream: await startStream(response.body, deadlines) }
     }
     // JSON (or an error body): read it whole, under the same deadlines.
+    let text = ''
     try {
-      const text = body ? await readText(body, deadlines) : ''
-      deadlines.clear()
-      let json: unknown
-      try {
-        json = text ? JSON.parse(text) : undefined
-      } catch {
-        if (response.ok) throw new GatewayError(502, 'upstream returned invalid JSON', { type: 'api_error', code: 'invalid_upstream_response', upstream: true })
-        json = { error: { message: text.slice(0, 500) } }
+      for await (const chunk of response.body) {
+        deadlines.touch()
+        text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8')
       }
-      return { status: response.status, headers, format: req.format, body: json, text }
-    } catch (error) {
       deadlines.clear()
-      const explained = deadlines.explain(error)
-      throw explained === error && !GatewayError.is(error) ? connectionError(error) : explained
+    } catch (error) {
+      throw deadlines.explain(error)
     }
+    let json: unknown
+    try {
+      json = text ? JSON.parse(text) : undefined
+    } catch {
+      if (ok) throw new GatewayError(502, 'upstream returned invalid JSON', { type: 'api_error', code: 'invalid_upstream_response', upstream: true })
+      json = { error: { message: text.slice(0, 500) } }
+    }
+    return { status: response.statusCode, headers, format: req.format, body: json, text }
   }
 
   return {
-    request,
+    request: send,
     close: () => agent.close(),
   }
 }
 
 export type UpstreamClient = ReturnType<typeof createUpstreamClient>
 
-async function readText(body: ReadableStream<Uint8Array>, deadlines: Deadlines): Promise<string> {
-  const reader = body.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) return text + decoder.decode()
-    deadlines.touch()
-    text += decoder.decode(value, { stream: true })
-  }
-}
-
 /** Waits for the first chunk, then hands the rest on as it arrives (idle and total deadlines still apply). */
-async function startStream(body: ReadableStream<Uint8Array>, deadlines: Deadlines): Promise<ReadableStream<Uint8Array>> {
-  const reader = body.getReader()
-  let first: ReadableStreamReadResult<Uint8Array>
+async function startStream(body: AsyncIterable<Uint8Array>, deadlines: Deadlines): Promise<AsyncIterable<Uint8Array>> {
+  const iterator = body[Symbol.asyncIterator]()
+  let first: IteratorResult<Uint8Array>
   try {
-    first = await reader.read()
+    first = await iterator.next()
   } catch (error) {
-    deadlines.clear()
-    const explained = deadlines.explain(error)
-    throw explained === error ? connectionError(error) : explained
+    throw deadlines.explain(error)
   }
   deadlines.touch()
   let pending: Uint8Array | undefined = first.done ? undefined : first.value
-  let finished = first.done
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
+  let finished = !!first.done
+  if (finished) deadlines.clear()
+  const stream: AsyncIterator<Uint8Array> & AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]: () => stream,
+    async next() {
       if (pending) {
-        controller.enqueue(pending)
+        const value = pending
         pending = undefined
-        return
+        return { done: false, value }
       }
-      if (finished) {
-        deadlines.clear()
-        controller.close()
-        return
-      }
+      if (finished) return { done: true, value: undefined }
       try {
-        const { done, value } = await reader.read()
-        if (done) {
+        const result = await iterator.next()
+        if (result.done) {
+          finished = true
           deadlines.clear()
-          controller.close()
-          return
+        } else {
+          deadlines.touch()
         }
-        deadlines.touch()
-        controller.enqueue(value)
+        return result
       } catch (error) {
-        deadlines.clear()
-        const explained = deadlines.explain(error)
-        controller.error(explained === error ? connectionError(error) : explained)
+        finished = true
+        throw deadlines.explain(error)
       }
     },
-    cancel(reason) {
+    async return() {
+      finished = true
       deadlines.clear()
-      deadlines.controller.abort(reason)
-      return reader.cancel(reason).catch(() => {})
+      deadlines.controller.abort(new DOMException('client closed the stream', 'AbortError'))
+      await iterator.return?.().catch(() => {})
+      return { done: true, value: undefined }
     },
-  }, { highWaterMark: 0 })
+  }
+  return stream
 }

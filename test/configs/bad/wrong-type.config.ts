@@ -1,0 +1,2 @@
+import { defineGatewayConfig } from 'sluice'
+export default defineGatewayConfig({ server: { port: 'eighty' } } as any)
