@@ -13,8 +13,9 @@ import { readJsonBody } from './body.ts'
 import { CLIENT_CLOSED, errorInfo, errorResponse, toGatewayError } from './respond.ts'
 import { SSEParser, eventText, sseEvent } from './sse.ts'
 import {
-  errorBody, isUsageOnlyChunk, streamUsageReader, translateRequest, translateResponse, createStreamTranslator,
-  upstreamErrorInfo, usageFromBody, type ErrorInfo, type SSEFrame, type StreamTranslator, type WireFormat,
+  isUsageOnlyChunk, setUpstreamModel, streamCompleted, streamErrorFrames, streamUsageReader, translateRequest,
+  translateResponse, createStreamTranslator, upstreamErrorInfo, usageFromBody, type SSEFrame, type StreamTranslator,
+  type WireFormat,
 } from './formats/index.ts'
 import { retryAfterSeconds } from './upstream.ts'
 import type { PluginHost } from './host.ts'
@@ -50,10 +51,6 @@ function collectCaller(hooks: Hook<'stream'>[], [ctx]: [RequestContext]): Stream
     if (typeof transform === 'function') transforms.push(transform)
   }
   return transforms
-}
-
-function hasModel(format: WireFormat): boolean {
-  return format !== 'gemini' && format !== 'gemini-embeddings'
 }
 
 /** What the inbound API requires of a body before any hook runs. */
@@ -145,7 +142,7 @@ export class Pipeline {
       const clientFormat = ctx.api as WireFormat
       const format = provider.formats.includes(clientFormat) ? clientFormat : provider.formats[0]!
       const body = format === clientFormat ? { ...ctx.body } : translateRequest(ctx.body, clientFormat, format)
-      if (hasModel(format)) body.model = target.model
+      setUpstreamModel(body, format, target.model)
       if (target.params) Object.assign(body, target.params)
       if (ctx.stream && format === 'openai-chat') body.stream_options = { ...(body.stream_options as object), include_usage: true }
 
@@ -276,7 +273,7 @@ class Exchange {
     usageFromBody(result.format, result.body, ctx.usage)
     const text = result.format === clientFormat
       ? result.text ?? JSON.stringify(result.body)
-      : JSON.stringify(translateResponse(result.body, result.format, clientFormat, { model: ctx.model, id: ctx.id }))
+      : JSON.stringify(translateResponse(result.body, result.format, clientFormat, { model: ctx.model, id: ctx.id, request: ctx.body }))
     const headers = this.headers()
     headers.set('content-type', 'application/json')
     ctx.firstByteAt = this.pipeline.now()
@@ -309,6 +306,9 @@ class EventPump {
   readonly #transforms: StreamTransform[]
   readonly #hideUsage: boolean
   readonly #clientFormat: WireFormat
+  readonly #upstreamFormat: WireFormat
+  /** Same-format streams: whether the upstream's own end marker (`[DONE]`, message_stop) went by. */
+  #completed = false
 
   constructor(exchange: Exchange, result: ProviderResponse) {
     const ctx = exchange.ctx
@@ -316,8 +316,9 @@ class EventPump {
     this.#ctx = ctx
     this.#upstream = result.stream![Symbol.asyncIterator]()
     this.#clientFormat = ctx.api as WireFormat
+    this.#upstreamFormat = result.format
     this.#readUsage = streamUsageReader(result.format)
-    this.#translator = result.format === this.#clientFormat ? undefined : createStreamTranslator(result.format, this.#clientFormat, { model: ctx.model, id: ctx.id })
+    this.#translator = result.format === this.#clientFormat ? undefined : createStreamTranslator(result.format, this.#clientFormat, { model: ctx.model, id: ctx.id, request: ctx.body })
     this.#transforms = exchange.pipeline.streamTransforms(ctx)
     this.#hideUsage = this.#clientFormat === 'openai-chat' && !ctx.clientWantsStreamUsage
   }
@@ -341,9 +342,12 @@ class EventPump {
         return this.#fail(controller, thrown)
       }
       if (chunk.done) {
-        let text = this.#process(this.#parser.end())
-        if (this.#translator) text += this.#frames(this.#translator.end())
-        this.#write(controller, text)
+        const text = this.#process(this.#parser.end())
+        if (!(this.#translator ? this.#translator.upstreamDone : this.#completed)) {
+          this.#write(controller, text)
+          return this.#fail(controller, new GatewayError(502, 'the upstream stream ended before it was complete', { type: 'api_error', code: 'incomplete_stream', upstream: true }))
+        }
+        this.#write(controller, this.#translator ? text + this.#frames(this.#translator.end()) : text)
         controller.close()
         this.#exchange.finish(200, 'ok')
         return
@@ -366,8 +370,12 @@ class EventPump {
     let out = ''
     for (const event of events) {
       this.#readUsage(event, this.#ctx.usage)
-      if (this.#translator) out += this.#frames(this.#translator.push(event))
-      else out += this.#emit(event)
+      if (this.#translator) {
+        out += this.#frames(this.#translator.push(event))
+      } else {
+        if (!this.#completed && streamCompleted(this.#upstreamFormat, event)) this.#completed = true
+        out += this.#emit(event)
+      }
     }
     return out
   }
@@ -405,12 +413,4 @@ class EventPump {
     } catch {}
     this.#exchange.finish(error.status, info.type, error.message)
   }
-}
-
-/** Closing frames for a same-format stream that failed midway. */
-function streamErrorFrames(format: WireFormat, info: ErrorInfo): SSEFrame[] {
-  const body = JSON.stringify(errorBody(format, info))
-  if (format === 'anthropic-messages') return [{ event: 'error', data: body }]
-  if (format === 'openai-chat') return [{ data: body }, { data: '[DONE]' }]
-  return [{ data: body }]
 }

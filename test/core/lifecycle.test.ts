@@ -32,8 +32,9 @@ describe('hot reload', () => {
     )
     try {
       const words = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ')
-      const inflight = chat(server.url, 'old/m', words, true).then((r) => r.text())
-      await new Promise((r) => setTimeout(r, 50))
+      const response = await chat(server.url, 'old/m', words, true) // headers in: the old gateway has it
+      expect(response.status).toBe(200)
+      const inflight = response.text()
       await Promise.all([
         server.reload(resolveConfig({ server: { port: 0 }, storage: { driver: 'memory' }, plugins: [echo({ name: 'new' }), withTeardown('new')] })),
         (async () => {
