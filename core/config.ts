@@ -53,7 +53,7 @@ export interface ResolvedConfig extends GatewayConfig {
 /** Validates a config object (from a file or built in code) and fills defaults. */
 export function resolveConfig(input: unknown, source = 'config'): ResolvedConfig {
   if (typeof input !== 'object' || input === null) throw new ConfigError(`${source}: must export a config object (use defineGatewayConfig)`)
-  const result = configSchema.safeParse(input)
+  const result = configSchema.safeParse(input, { reportInput: true })
   if (!result.success) throw new ConfigError(`${source}: ${describeIssue(result.error.issues[0]!).replace(/^option/, 'key').replace(/^unknown option/, 'unknown key')}`)
   const config = result.data as GatewayConfig
   const plugins = (config.plugins ?? []) as SluicePlugin[]

@@ -6,7 +6,7 @@ export { z }
 
 /** Parses `input` with `schema` (use `z.strictObject` so unknown keys are refused) or throws a ConfigError. */
 export function parseOptions<S extends z.ZodType>(plugin: string, schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input ?? {})
+  const result = schema.safeParse(input ?? {}, { reportInput: true })
   if (result.success) return result.data
   throw new ConfigError(`${plugin}: ${describeIssue(result.error.issues[0]!)}`)
 }

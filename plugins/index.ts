@@ -1,2 +1,2 @@
 /** First-party plugins other than providers (those live in `sluice/plugins/providers`). */
-export {}
+export { keys, type KeysPluginOptions } from './keys/index.ts'

@@ -28,6 +28,7 @@ const ANTHROPIC_ERROR_TYPES = new Set([
 /** The Anthropic error type for a normalised error: its own type when Anthropic knows it, else by status. */
 export function anthropicErrorType(info: Pick<ErrorInfo, 'status' | 'type'>): string {
   if (ANTHROPIC_ERROR_TYPES.has(info.type)) return info.type
+  if (info.type === 'insufficient_quota') return 'billing_error'
   switch (info.status) {
     case 400: case 422: return 'invalid_request_error'
     case 401: return 'authentication_error'

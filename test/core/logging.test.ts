@@ -22,5 +22,7 @@ describe('redact', () => {
   it('hides secret-looking options shown by `sluice check`', () => {
     expect(redactOptions({ name: 'openai', apiKey: 'sk-1', headers: { authorization: 'Bearer x', 'x-y': 'ok' } }))
       .toEqual({ name: 'openai', apiKey: '[redacted]', headers: { authorization: '[redacted]', 'x-y': 'ok' } })
+    expect(redactOptions({ store: 'redis://:hunter2@127.0.0.1:6379', db: 'postgres://me:pw@db/x' }))
+      .toEqual({ store: 'redis://:[redacted]@127.0.0.1:6379', db: 'postgres://me:[redacted]@db/x' })
   })
 })

@@ -1,0 +1,70 @@
+/**
+ * The `auth` hook: finds the caller's key, checks it in constant time, checks the requested model against the
+ * key's allow-list, and sets `ctx.principal` (id, name, tags, limits, models, budget) for later hooks.
+ *
+ * Unknown, revoked and expired keys get one message, and an unknown id is checked against a dummy digest, so
+ * neither the answer nor its timing tells which. Messages never contain the presented key.
+ */
+import { presentedKey } from '../../core/admin.ts'
+import { GatewayError } from '../../core/errors.ts'
+import type { Clock, Principal, RequestContext } from '../../core/types.ts'
+import { DUMMY_DIGEST, MAX_TOKEN_LENGTH, digestsEqual, parseKey, sha256, sha256Hex } from './key-format.ts'
+import type { CachedKey } from './key-cache.ts'
+import type { KeyStore } from './key-store.ts'
+import { keyStatus } from './schema.ts'
+import { shorten } from './estimate.ts'
+
+export const STATE_SLOT = 'keys'
+
+const MISSING_KEY = 'Missing API key: send it as "Authorization: Bearer <key>" or "x-api-key: <key>".'
+const INVALID_KEY = 'Invalid API key: it is unknown, revoked or expired.'
+
+function invalidKey(): GatewayError {
+  return new GatewayError(401, INVALID_KEY, { type: 'authentication_error', code: 'invalid_api_key' })
+}
+
+/** Resolves a presented token to an active key, or throws the one 401. */
+export async function authenticate(store: KeyStore, token: string, now: number): Promise<CachedKey> {
+  if (token.length > MAX_TOKEN_LENGTH) throw invalidKey()
+  // Config keys are looked up by the digest of the whole token: a Map hit needs a SHA-256 preimage.
+  let key = store.configKey(sha256Hex(token))
+  if (!key) {
+    const parsed = parseKey(token)
+    if (!parsed) throw invalidKey()
+    const found = await store.lookup(parsed.id)
+    const matches = digestsEqual(sha256(parsed.secret), found?.digest ?? DUMMY_DIGEST)
+    key = matches ? found : undefined
+  }
+  if (!key || keyStatus(key.record, now) !== 'active') throw invalidKey()
+  return key
+}
+
+export function principalOf(key: CachedKey): Principal {
+  const { record } = key
+  return {
+    id: record.id,
+    name: record.name,
+    ...(record.tags && { tags: record.tags }),
+    keyId: record.id,
+    ...(record.limits && { limits: record.limits }),
+    ...(record.models && { models: record.models }),
+    ...(record.budget && { budget: record.budget }),
+  }
+}
+
+export function createAuthHook(store: KeyStore, clock: Clock) {
+  return async function keysAuth(ctx: RequestContext): Promise<void> {
+    const token = presentedKey(ctx.request.headers)
+    if (!token) throw new GatewayError(401, MISSING_KEY, { type: 'authentication_error', code: 'missing_api_key' })
+    const key = await authenticate(store, token, clock.now())
+    if (ctx.model && !key.allows(ctx.model)) {
+      throw new GatewayError(403, `This key may not use model "${shorten(ctx.model)}".`, {
+        type: 'permission_error',
+        code: 'model_not_allowed',
+        param: 'model',
+      })
+    }
+    ctx.principal = principalOf(key)
+    ctx.state[STATE_SLOT] = { key }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * `keys()`: virtual keys for the `auth` phase, with per-key model allow-lists, limits (read by the governor
+ * from `ctx.principal.limits`) and budgets, an admin API under `/admin/keys` and `sluice keys` commands.
+ *
+ * Cache staleness (see key-cache.ts): a change made on this process applies at once. Other replicas sharing the
+ * storage drop their copy at once when `redis` is set (pub/sub), and in any case within `cacheTtlMs`, which
+ * defaults to 1000 ms without `redis` and 5000 ms with it; unknown ids are remembered for at most 1000 ms.
+ */
+import { ConfigError, GatewayError } from '../../core/errors.ts'
+import { parseOptions } from '../../core/options.ts'
+import { definePlugin } from '../../core/plugin.ts'
+import type { PluginContext, RequestContext, RequestRecord, SluicePlugin } from '../../core/types.ts'
+import { mountAdmin } from './admin.ts'
+import { createAuthHook } from './auth.ts'
+import { BudgetLedger } from './budget.ts'
+import { BudgetGuard } from './budget-guard.ts'
+import { keysCli } from './cli.ts'
+import { sha256Hex } from './key-format.ts'
+import { KeyStore } from './key-store.ts'
+import { createInvalidator } from './invalidation.ts'
+import { keysOptionsSchema, type KeysOptions, type KeysOptionsInput } from './schema.ts'
+
+export type { KeysOptionsInput as KeysPluginOptions } from './schema.ts'
+export type { KeyRecord, KeyView, KeyBudget, KeyLimits } from './schema.ts'
+
+const DEFAULT_TTL_MS = 1000
+const DEFAULT_TTL_WITH_PUBSUB_MS = 5000
+
+interface Runtime {
+  auth: (ctx: RequestContext) => Promise<void>
+  budget: BudgetGuard
+}
+
+export const keys = definePlugin((input: KeysOptionsInput = {}): SluicePlugin => {
+  const options = parseOptions('keys', keysOptionsSchema, input)
+  assertUniqueConfigKeys(options)
+  let runtime: Runtime | undefined
+
+  const active = (): Runtime => {
+    if (!runtime) throw new GatewayError(503, 'the gateway is still starting', { type: 'api_error', code: 'not_ready' })
+    return runtime
+  }
+
+  return {
+    name: 'keys',
+    options: redacted(options),
+    hooks: {
+      auth: (ctx) => active().auth(ctx),
+      limit: (ctx) => active().budget.limit(ctx),
+      record: (record: RequestRecord, ctx) => runtime?.budget.record(record, ctx),
+    },
+    async setup(gw: PluginContext) {
+      const positiveTtlMs = options.cacheTtlMs ?? (options.redis ? DEFAULT_TTL_WITH_PUBSUB_MS : DEFAULT_TTL_MS)
+      const store = new KeyStore({ storage: gw.storage, clock: gw.clock, configKeys: options.keys, positiveTtlMs })
+      if (options.redis) {
+        store.invalidator = await createInvalidator(options.redis, options.channel, gw.logger, {
+          onKey: (id) => store.cache.invalidate(id),
+          onReset: () => store.cache.clear(),
+        })
+      }
+      const ledger = new BudgetLedger({
+        now: () => gw.clock.now(),
+        refreshMs: options.spendRefreshMs,
+        onRefreshError: (error) => gw.logger.warn(`keys: could not refresh spend (${(error as Error)?.message ?? error}); using the last figures`),
+      })
+      runtime = { auth: createAuthHook(store, gw.clock), budget: new BudgetGuard(ledger, gw, gw.logger, options.defaultMaxTokens) }
+      mountAdmin(gw, store, ledger)
+      return async () => {
+        runtime = undefined
+        await store.invalidator.close()
+      }
+    },
+    cli: (gw) => keysCli(gw, options),
+  }
+})
+
+function assertUniqueConfigKeys(options: KeysOptions): void {
+  const names = new Set<string>()
+  const digests = new Set<string>()
+  for (const [i, declared] of (options.keys ?? []).entries()) {
+    if (names.has(declared.name)) throw new ConfigError(`keys: option "keys.${i}.name": "${declared.name}" is declared twice`)
+    const digest = sha256Hex(declared.key)
+    if (digests.has(digest)) throw new ConfigError(`keys: option "keys.${i}.key": the same key is declared twice`)
+    names.add(declared.name)
+    digests.add(digest)
+  }
+}
+
+/** Options as shown by `sluice check` and the dashboard: no key, no Redis password. */
+function redacted(options: KeysOptions): Record<string, unknown> {
+  return {
+    ...options,
+    keys: options.keys?.map(({ key: _key, ...rest }) => ({ ...rest, key: '<redacted>' })),
+    redis: options.redis?.replace(/\/\/[^@/]*@/, '//<redacted>@'),
+  }
+}
