@@ -84,6 +84,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     async close() {
       if (closed) return
       closed = true
+      await pipeline.settled(config.server.shutdownTimeout)
       await host.stop()
       if (!options.storage) await storage.dispose()
     },

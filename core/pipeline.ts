@@ -85,6 +85,7 @@ export class Pipeline {
   readonly #bodyLimit: number
   #inflight = 0
   #drained: Array<() => void> = []
+  readonly #pendingRecords = new Set<Promise<void>>()
 
   constructor(options: PipelineOptions) {
     this.#host = options.host
@@ -174,10 +175,29 @@ export class Pipeline {
     this.#logger.error(`${ctx.id}: unexpected error:`, (cause as Error)?.stack ?? cause)
   }
 
-  /** The request is over: count it out and record it off the hot path. */
+  /**
+   * The request is over: record it off the hot path, then count it out — so `drained()` also means every
+   * record hook has been called (a shutdown never tears a recorder down before it saw the last records).
+   */
   finished(record: RequestRecord, ctx: RequestContext): void {
-    if (--this.#inflight === 0) for (const resolve of this.#drained.splice(0)) resolve()
-    setImmediate(() => this.#record(record, ctx))
+    setImmediate(() => {
+      try {
+        this.#record(record, ctx)
+      } finally {
+        if (--this.#inflight === 0) for (const resolve of this.#drained.splice(0)) resolve()
+      }
+    })
+  }
+
+  /** Waits (up to `timeoutMs`) for record hooks that returned promises to settle. */
+  async settled(timeoutMs: number): Promise<void> {
+    if (this.#pendingRecords.size === 0) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      Promise.allSettled([...this.#pendingRecords]),
+      new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs) }),
+    ])
+    clearTimeout(timer)
   }
 
   #record(record: RequestRecord, ctx: RequestContext): void {
@@ -195,7 +215,10 @@ export class Pipeline {
         try {
           const result = hook(record, ctx)
           if (result && typeof (result as Promise<void>).then === 'function') {
-            ;(result as Promise<void>).catch((error) => logger.error('record hook failed:', error?.message ?? error))
+            const pending = (result as Promise<void>)
+              .catch((error) => logger.error('record hook failed:', error?.message ?? error))
+              .finally(() => this.#pendingRecords.delete(pending))
+            this.#pendingRecords.add(pending)
           }
         } catch (error) {
           logger.error('record hook failed:', (error as Error)?.message ?? error)

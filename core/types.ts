@@ -223,7 +223,11 @@ export interface Services {
   /** Spend per principal since a time, from the store plus an in-memory running total. (usage plugin) */
   spend: { spentUSD(principalId: string, sinceMs: number): Promise<number> }
   /** Circuit state per target, for metrics and the dashboard. (breaker plugin) */
-  breakers: { states(): Array<{ target: string; state: 'closed' | 'open' | 'half-open'; failures: number; requests: number }> }
+  breakers: {
+    states(): Array<{ target: string; state: 'closed' | 'open' | 'half-open'; failures: number; requests: number }>
+    /** Milliseconds until `target` admits an attempt (0: now). The router skips targets that would wait. */
+    blockedFor?(target: Target): number
+  }
   /** Recording counters, for metrics and the dashboard. (usage plugin) */
   recorder: { stats(): Record<string, number>; subscribe(listener: (record: RequestRecord) => void): () => void }
 }

@@ -1,2 +1,7 @@
 /** First-party plugins other than providers (those live in `sluice/plugins/providers`). */
 export { keys, type KeysPluginOptions } from './keys/index.ts'
+export { router } from './router/index.ts'
+export { retry } from './retry/index.ts'
+export { breaker } from './breaker/index.ts'
+export { usage } from './usage/index.ts'
+export { metrics } from './metrics/index.ts'

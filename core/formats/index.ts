@@ -37,6 +37,19 @@ function errorFamily(format: WireFormat): ErrorFamily {
   return 'openai'
 }
 
+const EMBEDDING_FORMATS: ReadonlySet<WireFormat> = new Set(['openai-embeddings', 'gemini-embeddings'])
+
+/**
+ * The format to send a provider: the client's own when the provider speaks it, else the provider's first
+ * format of the same kind (an embeddings request needs an embeddings format, a chat request a chat one),
+ * else its first format (the translation then refuses the pair with a 400).
+ */
+export function providerFormatFor(client: WireFormat, formats: readonly WireFormat[]): WireFormat {
+  if (formats.includes(client)) return client
+  const embeddings = EMBEDDING_FORMATS.has(client)
+  return formats.find((format) => EMBEDDING_FORMATS.has(format) === embeddings) ?? formats[0]!
+}
+
 /** The error body a client of `format` expects. */
 export function errorBody(format: WireFormat, info: ErrorInfo): unknown {
   switch (errorFamily(format)) {

@@ -1,0 +1,45 @@
+/**
+ * The breaker `call` hook: counts every single attempt against its target's circuit, and refuses at once
+ * (503 `circuit_open` with retry-after) while the circuit is open or its probes are busy.
+ */
+import { GatewayError } from '../../core/errors.ts'
+import type { Attempt, CallNext, Clock, ProviderResponse, RequestContext } from '../../core/types.ts'
+import { compileMatchers, failureOfError, markCircuitOpen, failureOfResponse, type FailureMatcher } from '../../core/failure.ts'
+import { targetKey, type CircuitRegistry } from './registry.ts'
+
+export function circuitOpenError(key: string, retryAfterMs: number): GatewayError {
+  return markCircuitOpen(new GatewayError(503, `circuit open for ${key}`, {
+    type: 'api_error',
+    code: 'circuit_open',
+    upstream: true,
+    retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  }))
+}
+
+export function createBreakerHook(registry: CircuitRegistry, failOn: readonly FailureMatcher[], getClock: () => Clock) {
+  const counts = compileMatchers(failOn)
+
+  return async function breakerCall(ctx: RequestContext, attempt: Attempt, next: CallNext): Promise<ProviderResponse> {
+    const clock = getClock()
+    const key = targetKey(attempt.target)
+    const circuit = registry.get(key)
+    const permit = circuit.acquire(clock.now())
+    if ('retryAfterMs' in permit) throw circuitOpenError(key, permit.retryAfterMs)
+
+    let response: ProviderResponse
+    try {
+      response = await next(attempt)
+    } catch (error) {
+      const failure = failureOfError(error)
+      // A client abort, a bug or an inner refusal says nothing about the upstream's health.
+      if (!failure || failure.kind === 'circuit_open' || ctx.signal.aborted) circuit.release(permit)
+      else if (counts(failure)) circuit.failure(permit, clock.now(), failure.retryAfterMs)
+      else circuit.success(permit, clock.now())
+      throw error
+    }
+    const failure = failureOfResponse(response, clock.now())
+    if (failure && counts(failure)) circuit.failure(permit, clock.now(), failure.retryAfterMs)
+    else circuit.success(permit, clock.now())
+    return response
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The spill file: an append-only JSONL file of records the store could not take in time. Appends and the
+ * set-aside rename are serialised per path; a replay first renames the file aside (`<file>.replay-<n>`), so new spills go
+ * to a fresh file while the old one is read back in bounded chunks.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs'
+import { appendFile, mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { RequestRecord } from '../../core/types.ts'
+
+/** One spilled line: the record and the boot that spilled it (so this process knows its own records). */
+export interface SpillLine {
+  b: string
+  r: RequestRecord
+}
+
+function lines(records: RequestRecord[], boot: string): string {
+  let text = ''
+  for (const record of records) text += JSON.stringify({ b: boot, r: record }) + '\n'
+  return text
+}
+
+// Appends and renames of one path are serialised process-wide, so an append can never land in a file that a
+// replay (of this or another recorder, e.g. across a hot reload) has already set aside and read.
+const fileLocks = new Map<string, Promise<void>>()
+
+function withFileLock<T>(file: string, task: () => Promise<T>): Promise<T> {
+  const previous = fileLocks.get(file) ?? Promise.resolve()
+  const run = previous.then(task)
+  const settled = run.then(() => {}, () => {})
+  fileLocks.set(file, settled)
+  void settled.then(() => {
+    if (fileLocks.get(file) === settled) fileLocks.delete(file)
+  })
+  return run
+}
+
+export function appendSpill(file: string, records: RequestRecord[], boot: string): Promise<void> {
+  const text = lines(records, boot)
+  return withFileLock(file, async () => {
+    await mkdir(dirname(file), { recursive: true })
+    await appendFile(file, text)
+  })
+}
+
+/** Last resort after shutdown, when no async work will be awaited any more. */
+export function appendSpillSync(file: string, records: RequestRecord[], boot: string): void {
+  mkdirSync(dirname(file), { recursive: true })
+  appendFileSync(file, lines(records, boot))
+}
+
+/** Moves the live spill file aside for replay; false when there is none. */
+export function setAsideSpill(file: string, suffix: string): Promise<boolean> {
+  return withFileLock(file, async () => {
+    try {
+      await rename(file, `${file}.replay-${suffix}`)
+      return true
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw error
+    }
+  })
+}
+
+/** Spill files set aside for replay (also those a previous run left behind), oldest first. */
+export async function replayFiles(file: string): Promise<string[]> {
+  const prefix = `${basename(file)}.replay-`
+  try {
+    const names = await readdir(dirname(file))
+    return names.filter((name) => name.startsWith(prefix)).sort().map((name) => join(dirname(file), name))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+export async function removeFile(file: string): Promise<void> {
+  await unlink(file).catch((error) => {
+    if (error.code !== 'ENOENT') throw error
+  })
+}
+
+/** Reads a file line by line in 64 KiB chunks: memory stays bounded whatever the file size. */
+export async function* readLines(file: string): AsyncGenerator<string> {
+  const handle = await open(file, 'r')
+  try {
+    const buffer = Buffer.alloc(64 * 1024)
+    const decoder = new TextDecoder()
+    let rest = ''
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null)
+      if (bytesRead === 0) break
+      rest += decoder.decode(buffer.subarray(0, bytesRead), { stream: true })
+      let start = 0
+      for (let newline = rest.indexOf('\n'); newline >= 0; newline = rest.indexOf('\n', start)) {
+        const line = rest.slice(start, newline)
+        start = newline + 1
+        if (line) yield line
+      }
+      rest = rest.slice(start)
+    }
+    rest += decoder.decode()
+    if (rest) yield rest
+  } finally {
+    await handle.close()
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Token estimates for when a provider reports no usage: output counted per stream event as it passes (never
+ * the whole body), the prompt counted in the record hook in slices with a yield between them, so a large
+ * prompt never holds the event loop. Counts use gpt-tokenizer (o200k_base): exact for current OpenAI models,
+ * an estimate for everyone else, and always marked `estimated`.
+ */
+import { countTokens } from 'gpt-tokenizer'
+import type { InboundApi, RequestRecord, SSEEvent, StreamTransform, Usage } from '../../core/types.ts'
+
+// Client text may contain `<|endoftext|>` and friends: count them as text instead of throwing.
+const ENCODE_OPTIONS = { disallowedSpecial: new Set<string>() }
+
+export function countTextTokens(text: string): number {
+  return text ? countTokens(text, ENCODE_OPTIONS) : 0
+}
+
+/** What a stream's estimator has seen so far. Lives in `ctx.state.usage`. */
+export interface StreamEstimate {
+  outputTokens: number
+  /** The client-format stream carried the provider's final usage: no need to count further. */
+  finalUsageSeen: boolean
+}
+
+const USAGE_OBJECT = /"usage"\s*:\s*\{/
+
+/** Output text carried by one OpenAI chat chunk (content, reasoning, refusals, tool-call arguments). */
+function openaiChunkText(json: any): string {
+  const choices = json?.choices
+  if (!Array.isArray(choices)) return ''
+  let text = ''
+  for (const choice of choices) {
+    const delta = choice?.delta
+    if (!delta) continue
+    if (typeof delta.content === 'string') text += delta.content
+    if (typeof delta.reasoning_content === 'string') text += delta.reasoning_content
+    if (typeof delta.reasoning === 'string') text += delta.reasoning
+    if (typeof delta.refusal === 'string') text += delta.refusal
+    if (Array.isArray(delta.tool_calls)) {
+      for (const call of delta.tool_calls) {
+        if (typeof call?.function?.name === 'string') text += call.function.name
+        if (typeof call?.function?.arguments === 'string') text += call.function.arguments
+      }
+    }
+  }
+  return text
+}
+
+function anthropicDeltaText(json: any): string {
+  const delta = json?.delta
+  if (!delta) return ''
+  if (typeof delta.text === 'string') return delta.text
+  if (typeof delta.thinking === 'string') return delta.thinking
+  if (typeof delta.partial_json === 'string') return delta.partial_json
+  return ''
+}
+
+/** Counts one client-format event into `state`. Exported for tests; the transform below is what runs. */
+export function countStreamEvent(api: InboundApi, event: SSEEvent, state: StreamEstimate): void {
+  if (api === 'openai-chat') {
+    if (event.data === '[DONE]') return
+    if (USAGE_OBJECT.test(event.data)) state.finalUsageSeen = true
+    state.outputTokens += countTextTokens(openaiChunkText(event.json))
+    return
+  }
+  if (api === 'anthropic-messages') {
+    const type = event.event ?? event.json?.type
+    if (type === 'content_block_delta') state.outputTokens += countTextTokens(anthropicDeltaText(event.json))
+    else if (type === 'message_delta' && USAGE_OBJECT.test(event.data)) state.finalUsageSeen = true
+  }
+}
+
+/** The per-event transform: counts, never changes the event, and stops counting once final usage passed. */
+export function outputEstimator(state: StreamEstimate): StreamTransform {
+  return (event, ctx) => {
+    if (!state.finalUsageSeen) countStreamEvent(ctx.api, event, state)
+    return event
+  }
+}
+
+/**
+ * Folds a stream's estimate into the record's usage. Provider numbers win when the stream completed with them;
+ * when it ended early (abort, upstream failure) the larger of provider and estimate wins, since a provider that
+ * reports at the start (Anthropic's message_start) under-counts a stream cut short. True when usage changed.
+ */
+export function mergeOutputEstimate(usage: Usage, outcome: string, estimate: StreamEstimate | undefined): boolean {
+  if (!estimate || estimate.outputTokens === 0) return false
+  const providerReported = !usage.estimated && usage.outputTokens > 0
+  if (providerReported && (outcome === 'ok' || estimate.finalUsageSeen)) return false
+  if (usage.outputTokens >= estimate.outputTokens) return false
+  usage.outputTokens = estimate.outputTokens
+  usage.estimated = true
+  return true
+}
+
+/** The prompt reached a provider that (likely) processed it, yet no input count arrived. */
+export function needsPromptEstimate(record: RequestRecord): boolean {
+  if (record.usage.inputTokens > 0 || record.attempts === 0 || !record.provider) return false
+  return record.status < 400 || record.status === 499 || record.status === 504 || record.ttfbMs !== undefined
+}
+
+const SLICE_CHARS = 8_192
+const YIELD_EVERY_CHARS = 32_768
+const PER_MESSAGE_OVERHEAD = 4
+const CONTENT_FIELDS = ['system', 'messages', 'input', 'prompt', 'instructions', 'tools']
+// Binary payloads (images, audio) are base64: their token cost is not their text length.
+const SKIPPED_KEYS = new Set(['data', 'image_url', 'b64_json', 'image', 'audio', 'input_audio', 'source'])
+
+const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+function collectTexts(body: Record<string, unknown>): { texts: string[]; tokenIds: number } {
+  const texts: string[] = []
+  let tokenIds = 0
+  const stack: unknown[] = []
+  for (const field of CONTENT_FIELDS) if (body[field] !== undefined) stack.push(body[field])
+  while (stack.length > 0) {
+    const value = stack.pop()
+    if (typeof value === 'string') {
+      if (!value.startsWith('data:')) texts.push(value)
+    } else if (typeof value === 'number') {
+      tokenIds++ // embeddings accept pre-tokenised input: one number per token
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push(value[i])
+    } else if (value && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) if (!SKIPPED_KEYS.has(key)) stack.push(inner)
+    }
+  }
+  return { texts, tokenIds }
+}
+
+/**
+ * Estimated prompt tokens of a request body. A small prompt is counted at once (a number); a large one in
+ * slices with a yield every ~32k characters (a promise), so it never holds the event loop.
+ */
+export function estimatePromptTokens(body: Record<string, unknown>): number | Promise<number> {
+  const { texts, tokenIds } = collectTexts(body)
+  const messages = Array.isArray(body.messages) ? body.messages.length : 0
+  const base = tokenIds + messages * PER_MESSAGE_OVERHEAD
+  let chars = 0
+  for (const text of texts) chars += text.length
+  if (chars > YIELD_EVERY_CHARS) return countSliced(texts, base)
+  let tokens = base
+  for (const text of texts) tokens += countTextTokens(text)
+  return tokens
+}
+
+async function countSliced(texts: string[], base: number): Promise<number> {
+  let tokens = base
+  let sinceYield = 0
+  for (const text of texts) {
+    for (let start = 0; start < text.length;) {
+      let end = Math.min(start + SLICE_CHARS, text.length)
+      if (end < text.length) {
+        // Cut at whitespace so a word is not split into two tokenisations.
+        const space = text.lastIndexOf(' ', end)
+        if (space > start + SLICE_CHARS / 2) end = space
+      }
+      tokens += countTextTokens(text.slice(start, end))
+      sinceYield += end - start
+      start = end
+      if (sinceYield >= YIELD_EVERY_CHARS) {
+        sinceYield = 0
+        await nextTick()
+      }
+    }
+  }
+  return tokens
+}
