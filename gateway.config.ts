@@ -1,14 +1,31 @@
-// The default Sluice config: the built-in echo provider answers with no API key; real providers switch on
-// when their key is in the environment (or in .env).
+// The default Sluice config. The built-in echo provider answers with no API key; each real provider switches
+// on when its key is in the environment (or in .env).
 import { defineGatewayConfig } from 'sluice'
-import { echo, openai } from 'sluice/plugins/providers'
+import {
+  anthropic, azure, deepseek, echo, fireworks, gemini, groq, mistral, ollama, openai, openrouter, together, xai,
+} from 'sluice/plugins/providers'
+
+const env = process.env
 
 export default defineGatewayConfig({
-  server: { port: Number(process.env.PORT ?? 8787), host: process.env.HOST ?? '127.0.0.1', bodyLimit: '4mb' },
+  server: { port: Number(env.PORT ?? 8787), host: env.HOST ?? '127.0.0.1', bodyLimit: '4mb' },
   storage: { driver: 'fs', base: '.sluice/kv' },
-  adminKey: process.env.SLUICE_ADMIN_KEY,
+  adminKey: env.SLUICE_ADMIN_KEY,
   plugins: [
     echo(),
-    ...(process.env.OPENAI_API_KEY ? [openai({ apiKey: process.env.OPENAI_API_KEY })] : []),
+    ...(env.OPENAI_API_KEY ? [openai({ apiKey: env.OPENAI_API_KEY })] : []),
+    ...(env.ANTHROPIC_API_KEY ? [anthropic({ apiKey: env.ANTHROPIC_API_KEY })] : []),
+    ...(env.GEMINI_API_KEY ? [gemini({ apiKey: env.GEMINI_API_KEY })] : []),
+    ...(env.AZURE_OPENAI_API_KEY && env.AZURE_OPENAI_RESOURCE
+      ? [azure({ resourceName: env.AZURE_OPENAI_RESOURCE, apiKey: env.AZURE_OPENAI_API_KEY, ...(env.AZURE_OPENAI_API_VERSION ? { apiVersion: env.AZURE_OPENAI_API_VERSION } : {}) })]
+      : []),
+    ...(env.GROQ_API_KEY ? [groq({ apiKey: env.GROQ_API_KEY })] : []),
+    ...(env.MISTRAL_API_KEY ? [mistral({ apiKey: env.MISTRAL_API_KEY })] : []),
+    ...(env.DEEPSEEK_API_KEY ? [deepseek({ apiKey: env.DEEPSEEK_API_KEY })] : []),
+    ...(env.XAI_API_KEY ? [xai({ apiKey: env.XAI_API_KEY })] : []),
+    ...(env.OPENROUTER_API_KEY ? [openrouter({ apiKey: env.OPENROUTER_API_KEY })] : []),
+    ...(env.TOGETHER_API_KEY ? [together({ apiKey: env.TOGETHER_API_KEY })] : []),
+    ...(env.FIREWORKS_API_KEY ? [fireworks({ apiKey: env.FIREWORKS_API_KEY })] : []),
+    ...(env.OLLAMA_BASE_URL ? [ollama({ baseURL: env.OLLAMA_BASE_URL })] : []),
   ],
 })

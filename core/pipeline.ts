@@ -13,7 +13,7 @@ import { readJsonBody } from './body.ts'
 import { CLIENT_CLOSED, errorInfo, errorResponse, toGatewayError } from './respond.ts'
 import { SSEParser, eventText, sseEvent } from './sse.ts'
 import {
-  isUsageOnlyChunk, setUpstreamModel, streamCompleted, streamErrorFrames, streamUsageReader, translateRequest,
+  isUsageOnlyChunk, providerFormatFor, setUpstreamModel, streamCompleted, streamErrorFrames, streamUsageReader, translateRequest,
   translateResponse, createStreamTranslator, upstreamErrorInfo, usageFromBody, type SSEFrame, type StreamTranslator,
   type WireFormat,
 } from './formats/index.ts'
@@ -141,7 +141,7 @@ export class Pipeline {
       const provider = this.#host.providers.get(target.provider)
       if (!provider) throw new GatewayError(404, `no provider named "${target.provider}" is configured`, { type: 'invalid_request_error', code: 'model_not_found' })
       const clientFormat = ctx.api as WireFormat
-      const format = provider.formats.includes(clientFormat) ? clientFormat : provider.formats[0]!
+      const format = providerFormatFor(clientFormat, provider.formats)
       const body = format === clientFormat ? { ...ctx.body } : translateRequest(ctx.body, clientFormat, format)
       setUpstreamModel(body, format, target.model)
       if (target.params) Object.assign(body, target.params)

@@ -1,0 +1,64 @@
+/**
+ * `anthropic()`: the Anthropic Messages API (`POST /v1/messages`, x-api-key, anthropic-version). Anthropic clients
+ * are passed through byte for byte; OpenAI clients are translated by the core codecs.
+ */
+import { definePlugin } from '../../../core/plugin.ts'
+import { parseOptions, z } from '../../../core/options.ts'
+import { createUpstreamClient } from '../../../core/upstream.ts'
+import { redactOptions } from '../../../core/redact.ts'
+import { openaiCompatibleSchema, timeoutsSchema } from '../openai-compatible/index.ts'
+import { requiredApiKey } from '../presets/api-key.ts'
+
+const optionsSchema = z.strictObject({
+  name: openaiCompatibleSchema.shape.name.default('anthropic'),
+  apiKey: requiredApiKey('ANTHROPIC_API_KEY'),
+  /** The API origin, without `/v1` (as in Anthropic's own SDK). */
+  baseURL: z.url().default('https://api.anthropic.com'),
+  /** Sent as `anthropic-version`. */
+  version: z.string().min(1).default('2023-06-01'),
+  /** Beta features sent as `anthropic-beta` on every request (a client's own `anthropic-beta` is added to them). */
+  betas: z.array(z.string().min(1)).optional(),
+  models: z.array(z.string()).default(['claude-opus-4-1', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-3-5-haiku-latest']),
+  headers: z.record(z.string(), z.string()).optional(),
+  timeouts: timeoutsSchema.optional(),
+  connections: z.number().int().positive().optional(),
+})
+
+export type AnthropicOptions = z.input<typeof optionsSchema>
+
+export const anthropic = definePlugin((input: AnthropicOptions) => {
+  const options = parseOptions('anthropic', optionsSchema, input)
+  return {
+    name: options.name,
+    options: redactOptions(options),
+    setup(gw) {
+      const client = createUpstreamClient({
+        baseURL: options.baseURL,
+        headers: { ...options.headers, 'x-api-key': options.apiKey, 'anthropic-version': options.version },
+        timeouts: options.timeouts,
+        connections: options.connections,
+      })
+      const configuredBetas = options.betas ?? []
+      gw.registerProvider({
+        name: options.name,
+        formats: ['anthropic-messages'],
+        models: options.models,
+        call: (request) => {
+          // An Anthropic client's beta opt-ins only mean something when its body goes through unchanged.
+          const clientBetas = request.ctx.api === 'anthropic-messages' ? request.ctx.request.headers.get('anthropic-beta') : null
+          const betas = clientBetas ? [...configuredBetas, clientBetas] : configuredBetas
+          return client.request({
+            path: '/v1/messages',
+            body: request.body,
+            format: 'anthropic-messages',
+            stream: request.stream,
+            signal: request.signal,
+            timeouts: request.timeouts,
+            headers: betas.length ? { 'anthropic-beta': betas.join(',') } : undefined,
+          })
+        },
+        close: () => client.close(),
+      })
+    },
+  }
+})

@@ -1,0 +1,70 @@
+/**
+ * `gemini()`: the Gemini API (Google AI Studio). `generateContent`, `streamGenerateContent?alt=sse` and
+ * `batchEmbedContents`, with the key in the `x-goog-api-key` header — never in the URL, where it would end up
+ * in access logs. The model goes in the path: generateContent bodies carry none.
+ */
+import { definePlugin } from '../../../core/plugin.ts'
+import { parseOptions, z } from '../../../core/options.ts'
+import { createUpstreamClient } from '../../../core/upstream.ts'
+import { redactOptions } from '../../../core/redact.ts'
+import type { ProviderRequest } from '../../../core/types.ts'
+import { openaiCompatibleSchema, timeoutsSchema } from '../openai-compatible/index.ts'
+import { requiredApiKey } from '../presets/api-key.ts'
+
+const optionsSchema = z.strictObject({
+  name: openaiCompatibleSchema.shape.name.default('gemini'),
+  apiKey: requiredApiKey('GEMINI_API_KEY'),
+  /** The API origin, without the version. */
+  baseURL: z.url().default('https://generativelanguage.googleapis.com'),
+  apiVersion: z.string().regex(/^v[0-9a-z]+$/, 'apiVersion looks like "v1beta" or "v1"').default('v1beta'),
+  models: z.array(z.string()).default(['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-2.0-flash', 'gemini-embedding-001', 'text-embedding-004']),
+  headers: z.record(z.string(), z.string()).optional(),
+  timeouts: timeoutsSchema.optional(),
+  connections: z.number().int().positive().optional(),
+})
+
+export type GeminiOptions = z.input<typeof optionsSchema>
+
+/** `gemini-2.5-flash` or `models/gemini-2.5-flash` → the path segment `gemini-2.5-flash`. */
+function modelSegment(model: string): string {
+  return encodeURIComponent(model.startsWith('models/') ? model.slice('models/'.length) : model)
+}
+
+function methodFor(request: ProviderRequest): string {
+  if (request.format === 'gemini-embeddings') return 'batchEmbedContents'
+  return request.stream ? 'streamGenerateContent' : 'generateContent'
+}
+
+export const gemini = definePlugin((input: GeminiOptions) => {
+  const options = parseOptions('gemini', optionsSchema, input)
+  return {
+    name: options.name,
+    options: redactOptions(options),
+    setup(gw) {
+      const client = createUpstreamClient({
+        baseURL: options.baseURL,
+        headers: { ...options.headers, 'x-goog-api-key': options.apiKey },
+        timeouts: options.timeouts,
+        connections: options.connections,
+      })
+      gw.registerProvider({
+        name: options.name,
+        formats: ['gemini', 'gemini-embeddings'],
+        models: options.models,
+        call: (request) => {
+          const stream = request.stream && request.format === 'gemini'
+          return client.request({
+            path: `/${options.apiVersion}/models/${modelSegment(request.target.model)}:${methodFor(request)}`,
+            query: stream ? { alt: 'sse' } : undefined,
+            body: request.body,
+            format: request.format,
+            stream,
+            signal: request.signal,
+            timeouts: request.timeouts,
+          })
+        },
+        close: () => client.close(),
+      })
+    },
+  }
+})
