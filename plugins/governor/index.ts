@@ -1,0 +1,34 @@
+/**
+ * `governor()`: GCRA rate limits (requests per second/minute, tokens per minute, with a burst) and
+ * concurrency limits in the `limit` hook, scoped per key, model, target, key×model or globally; settled in
+ * `record`. Buckets live in memory (one process) or Redis (every replica shares them).
+ *
+ *   governor({ perKey: { rpm: 600, tpm: 1_000_000, maxConcurrent: 8 } })
+ *   governor({ store: { redis: process.env.REDIS_URL! }, rules: [{ scope: 'model', rpm: 3000 }] })
+ */
+import { definePlugin } from '../../core/plugin.ts'
+import { Governor } from './governor.ts'
+import { describeOptions, resolveGovernorOptions, type GovernorOptions } from './options.ts'
+
+export type { GovernorOptions } from './options.ts'
+export { Governor } from './governor.ts'
+
+export const governor = definePlugin((input: GovernorOptions = {}) => {
+  const options = resolveGovernorOptions(input)
+  const runtime = new Governor(options)
+  return {
+    name: 'governor',
+    options: describeOptions(options),
+    hooks: {
+      limit: (ctx) => runtime.limit(ctx),
+      record: (record, ctx) => runtime.record(record, ctx),
+    },
+    async setup(gw) {
+      runtime.attach(gw.clock, gw.logger)
+      await runtime.connect()
+      return () => runtime.close()
+    },
+  }
+})
+
+export default governor

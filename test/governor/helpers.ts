@@ -1,0 +1,112 @@
+/** Hand-built request contexts, a virtual clock and a captured logger for driving the governor's hooks directly. */
+import type { ConsolaInstance } from 'consola'
+import { GatewayError } from '../../core/errors.ts'
+import type { Clock, InboundApi, PluginContext, Principal, RequestContext, RequestRecord, SluicePlugin, Target, Usage } from '../../core/types.ts'
+
+export interface VirtualClock extends Clock {
+  advance(ms: number): void
+  set(ms: number): void
+}
+
+export function virtualClock(start = 1_700_000_000_000): VirtualClock {
+  let now = start
+  return {
+    now: () => now,
+    random: () => 0.5,
+    sleep: async (ms) => {
+      now += ms
+    },
+    advance(ms) {
+      now += ms
+    },
+    set(ms) {
+      now = ms
+    },
+  }
+}
+
+export interface ContextInit {
+  key?: string
+  limits?: Record<string, unknown>
+  model?: string
+  plan?: Target[]
+  body?: Record<string, unknown>
+  api?: InboundApi
+}
+
+let seq = 0
+
+export function context(init: ContextInit = {}): RequestContext {
+  const model = init.model ?? 'openai/gpt-4o-mini'
+  const principal: Principal | undefined = init.key ? { id: init.key, ...(init.limits ? { limits: init.limits } : {}) } : undefined
+  return {
+    id: `req_test_${++seq}`,
+    request: new Request('http://gateway.test/v1/chat/completions', { method: 'POST' }),
+    api: init.api ?? 'openai-chat',
+    body: init.body ?? { model, messages: [{ role: 'user', content: 'hi' }] },
+    model,
+    stream: false,
+    clientWantsStreamUsage: false,
+    principal,
+    plan: init.plan ?? [],
+    signal: new AbortController().signal,
+    usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false },
+    responseHeaders: new Headers(),
+    state: {},
+    startedAt: 0,
+    attempts: 0,
+  }
+}
+
+export function record(ctx: RequestContext, status: number, outcome: string, usage: Partial<Usage> = {}): RequestRecord {
+  return {
+    id: ctx.id,
+    startedAt: ctx.startedAt,
+    endedAt: ctx.startedAt + 1,
+    api: ctx.api,
+    stream: ctx.stream,
+    requestedModel: ctx.model,
+    principalId: ctx.principal?.id,
+    status,
+    outcome,
+    usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false, ...usage },
+    latencyMs: 1,
+    attempts: 1,
+  }
+}
+
+/** Runs the limit hook: undefined when admitted, the GatewayError when refused. */
+export async function limit(plugin: SluicePlugin, ctx: RequestContext): Promise<GatewayError | undefined> {
+  try {
+    await plugin.hooks!.limit!(ctx)
+    return undefined
+  } catch (error) {
+    if (GatewayError.is(error)) return error
+    throw error
+  }
+}
+
+export async function settle(plugin: SluicePlugin, ctx: RequestContext, status = 200, outcome = 'ok', usage: Partial<Usage> = {}): Promise<void> {
+  await plugin.hooks!.record!(record(ctx, status, outcome, usage), ctx)
+}
+
+export interface CapturedLogger {
+  logger: ConsolaInstance
+  lines: Array<{ level: string; message: string }>
+}
+
+export function capturedLogger(): CapturedLogger {
+  const lines: Array<{ level: string; message: string }> = []
+  const at = (level: string) => (...args: unknown[]) => lines.push({ level, message: args.map(String).join(' ') })
+  const logger = { warn: at('warn'), info: at('info'), error: at('error'), debug: at('debug'), log: at('log') } as unknown as ConsolaInstance
+  return { logger, lines }
+}
+
+/** Runs a plugin's setup with just the parts the governor uses; returns its teardown. */
+export async function setUp(plugin: SluicePlugin, clock: Clock, logger: ConsolaInstance = capturedLogger().logger): Promise<() => Promise<void>> {
+  const gw = { name: plugin.name, clock, logger } as unknown as PluginContext
+  const teardown = await plugin.setup?.(gw)
+  return async () => {
+    if (typeof teardown === 'function') await teardown()
+  }
+}
