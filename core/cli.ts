@@ -95,37 +95,47 @@ const check = defineCommand({
       consola.log(`  ${plugin.name.padEnd(20)} hooks: ${hooks.length ? hooks.join(', ') : '-'}${plugin.options ? `  options: ${JSON.stringify(plugin.options)}` : ''}`)
     }
     for (const provider of host.providers.values()) consola.log(`  provider ${provider.name} (${provider.formats.join(', ')})`)
-    await host.stop()
+    await host.close()
   },
 })
 
-/** Sets plugins up without serving, for `check` and plugin subcommands. */
-async function bootHost(config: ResolvedConfig): Promise<PluginHost> {
+/** Plugins set up without serving, for `check` and plugin subcommands; `close` frees what they opened. */
+async function bootHost(config: ResolvedConfig): Promise<PluginHost & { close(): Promise<void> }> {
   const logger = createLogger(config.logLevel ?? 'warn')
   const app = new H3()
   const storage = await createGatewayStorage(config.storage ?? DEFAULT_STORAGE)
   const host = new PluginHost(config.plugins, { logger, storage, app, clock: realClock, mountAdmin: createAdminMount(app, config.adminKey, logger).mount })
   await host.start()
-  return host
+  return Object.assign(host, {
+    async close() {
+      await host.stop()
+      await storage.dispose() // open connections (Redis) would keep the process alive
+    },
+  })
 }
 
 /** Subcommands contributed by plugins (`sluice keys create`), built from the config named by --config. */
-async function pluginCommands(argv: string[]): Promise<Record<string, CommandDef<any>>> {
+async function pluginCommands(argv: string[]): Promise<{ commands: Record<string, CommandDef<any>>; close?: () => Promise<void> }> {
   const name = argv[0]
-  if (!name || ['start', 'dev', 'check'].includes(name) || name.startsWith('-')) return {}
+  if (!name || ['start', 'dev', 'check'].includes(name) || name.startsWith('-')) return { commands: {} }
   const at = argv.findIndex((a) => a === '--config' || a === '-c')
   const config = await loadGatewayConfig(at >= 0 ? argv[at + 1] : undefined).catch(() => undefined)
-  if (!config) return {}
+  if (!config) return { commands: {} }
   const commands: Record<string, CommandDef<any>> = {}
   const host = await bootHost(config)
   for (const plugin of host.plugins) if (plugin.cli) Object.assign(commands, plugin.cli(host.contextFor(plugin)))
-  return commands
+  return { commands, close: () => host.close() }
 }
 
 export async function main(argv = process.argv.slice(2)) {
+  const plugins = await pluginCommands(argv)
   const main = defineCommand({
     meta: { name: 'sluice', description: 'a programmable LLM gateway' },
-    subCommands: { start, dev, check, ...(await pluginCommands(argv)) },
+    subCommands: { start, dev, check, ...plugins.commands },
   })
-  await runMain(main, { rawArgs: argv })
+  try {
+    await runMain(main, { rawArgs: argv })
+  } finally {
+    await plugins.close?.()
+  }
 }

@@ -20,15 +20,17 @@ const sizeSchema = z.union([
   z.string().refine((s) => { try { return parseSize(s) > 0 } catch { return false } }, 'expected a size such as "4mb" or a number of bytes'),
 ])
 
-const hookSchema = z.strictObject(Object.fromEntries(HOOK_NAMES.map((name) => [name, z.function().optional()])) as Record<string, z.ZodOptional<z.ZodFunction>>)
+// z.function() would replace each function with a validating wrapper (a cost on every hook call): check the type only.
+const fn = z.custom<(...args: any[]) => unknown>((value) => typeof value === 'function', 'expected a function')
+const hookSchema = z.strictObject(Object.fromEntries(HOOK_NAMES.map((name) => [name, fn.optional()])))
 
 const pluginSchema = z.object({
   name: z.string().min(1),
   order: z.number().optional(),
   enforce: z.enum(['pre', 'post']).optional(),
   hooks: hookSchema.optional(),
-  setup: z.function().optional(),
-  cli: z.function().optional(),
+  setup: fn.optional(),
+  cli: fn.optional(),
   options: z.record(z.string(), z.unknown()).optional(),
 })
 

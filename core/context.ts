@@ -1,4 +1,5 @@
 /** Builds the per-request context every hook receives. */
+import { HeaderBag } from './headers.ts'
 import type { InboundApi, RequestContext, Usage } from './types.ts'
 
 export function emptyUsage(): Usage {
@@ -27,7 +28,7 @@ export function createContext(request: Request, api: InboundApi, id: string, sig
     signal,
     usage: emptyUsage(),
     response: undefined,
-    responseHeaders: new Headers(),
+    responseHeaders: new HeaderBag(),
     state: {},
     startedAt: now,
     firstByteAt: undefined,

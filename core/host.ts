@@ -8,6 +8,7 @@ import type { ConsolaInstance } from 'consola'
 import type { H3 } from 'h3'
 import { pluginStorage } from './storage.ts'
 import { ConfigError } from './errors.ts'
+import { redactOptions } from './redact.ts'
 import type { Clock, GatewayHooks, HookName, PluginContext, Provider, RouteMethod, Services, SluicePlugin, Teardown } from './types.ts'
 import type { H3Event } from 'h3'
 
@@ -74,6 +75,12 @@ export class PluginHost {
       inject<K extends keyof Services>(name: K) {
         return host.services.get(name) as Services[K] | undefined
       },
+      plugins: () => host.plugins.map((p) => ({
+        name: p.name,
+        order: pluginOrder(p),
+        hooks: [...(host.registered.get(p.name) ?? [])],
+        options: p.options ? redactOptions(p.options) : undefined,
+      })),
     }
   }
 

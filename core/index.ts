@@ -8,6 +8,7 @@ export { loadGatewayConfig, resolveConfig, type ResolvedConfig } from './config.
 export { createUpstreamClient, retryAfterSeconds, timeoutError, DEFAULT_TIMEOUTS, type UpstreamClient, type UpstreamClientOptions } from './upstream.ts'
 export { realClock } from './clock.ts'
 export { sseEvent, SSEParser } from './sse.ts'
+export { HeaderBag } from './headers.ts'
 export { presentedKey } from './admin.ts'
 export { redactOptions } from './redact.ts'
 export { counter, gauge, histogram, registry as metricsRegistry } from './metrics.ts'

@@ -27,7 +27,7 @@ function formatArg(arg: unknown): string {
   if (typeof arg === 'string') return arg
   if (arg instanceof Error) return `${arg.name}: ${arg.message}`
   try {
-    return JSON.stringify(arg)
+    return JSON.stringify(arg) ?? String(arg) // undefined and functions stringify to undefined
   } catch {
     return String(arg)
   }

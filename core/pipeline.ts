@@ -172,7 +172,9 @@ export class Pipeline {
 
   /** A bug, not a client or upstream error: log it for the operator; the client sees only a 500. */
   unexpected(ctx: RequestContext, cause: unknown): void {
-    this.#logger.error(`${ctx.id}: unexpected error:`, (cause as Error)?.stack ?? cause)
+    try {
+      this.#logger.error(`${ctx.id}: unexpected error:`, (cause as Error)?.stack ?? String(cause))
+    } catch {}
   }
 
   /**
@@ -237,15 +239,17 @@ class Exchange {
 
   constructor(readonly ctx: RequestContext, readonly pipeline: Pipeline) {}
 
-  headers(): Headers {
+  /** The headers every response of this request carries, as a plain object (srvx writes it as is). */
+  headers(): Record<string, string> {
     const { ctx } = this
-    const headers = new Headers(ctx.responseHeaders)
-    headers.set('x-request-id', ctx.id)
+    const headers: Record<string, string> = {}
+    for (const [name, value] of ctx.responseHeaders) headers[name] = value
+    headers['x-request-id'] = ctx.id
     if (ctx.target) {
-      headers.set('x-sluice-provider', ctx.target.provider)
-      headers.set('x-sluice-model', ctx.target.model)
+      headers['x-sluice-provider'] = ctx.target.provider
+      headers['x-sluice-model'] = ctx.target.model
     }
-    headers.set('x-sluice-attempts', String(ctx.attempts))
+    headers['x-sluice-attempts'] = String(ctx.attempts)
     return headers
   }
 
@@ -278,15 +282,15 @@ class Exchange {
 
   gateResponse(response: Response): Response {
     const headers = new Headers(response.headers)
-    for (const [name, value] of this.headers()) if (!headers.has(name)) headers.set(name, value)
+    for (const [name, value] of Object.entries(this.headers())) if (!headers.has(name)) headers.set(name, value)
     this.finish(response.status, response.ok ? 'ok' : 'refused')
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers })
   }
 
   errorResponse(thrown: unknown): Response {
     const error = toGatewayError(thrown, this.ctx.signal.aborted)
-    if (error.status === 500) this.pipeline.unexpected(this.ctx, error.cause)
     this.finish(error.status, errorInfo(error).type, error.message)
+    if (error.status === 500 && !error.upstream) this.pipeline.unexpected(this.ctx, error.cause)
     return errorResponse(this.ctx.api, error, this.headers())
   }
 
@@ -298,7 +302,7 @@ class Exchange {
       ? result.text ?? JSON.stringify(result.body)
       : JSON.stringify(translateResponse(result.body, result.format, clientFormat, { model: ctx.model, id: ctx.id, request: ctx.body }))
     const headers = this.headers()
-    headers.set('content-type', 'application/json')
+    headers['content-type'] = 'application/json'
     ctx.firstByteAt = this.pipeline.now()
     this.finish(200, 'ok')
     return new FastResponse(text, { status: 200, headers }) as Response
@@ -306,9 +310,9 @@ class Exchange {
 
   streamResponse(result: ProviderResponse): Response {
     const headers = this.headers()
-    headers.set('content-type', 'text/event-stream; charset=utf-8')
-    headers.set('cache-control', 'no-cache')
-    return new Response(new EventPump(this, result).stream(), { status: 200, headers })
+    headers['content-type'] = 'text/event-stream; charset=utf-8'
+    headers['cache-control'] = 'no-cache'
+    return new FastResponse(new EventPump(this, result).stream(), { status: 200, headers }) as Response
   }
 }
 

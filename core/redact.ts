@@ -5,11 +5,13 @@ const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]+@/i
 
 export function redactOptions<T extends Record<string, unknown>>(options: T): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(options)) {
-    if (SECRET_KEY.test(key) && value !== undefined) out[key] = '[redacted]'
-    else if (typeof value === 'string' && URL_PASSWORD.test(value)) out[key] = value.replace(URL_PASSWORD, '$1[redacted]@')
-    else if (value && typeof value === 'object' && !Array.isArray(value)) out[key] = redactOptions(value as Record<string, unknown>)
-    else out[key] = value
-  }
+  for (const [key, value] of Object.entries(options)) out[key] = SECRET_KEY.test(key) && value !== undefined ? '[redacted]' : redactValue(value)
   return out
+}
+
+function redactValue(value: unknown): unknown {
+  if (typeof value === 'string') return URL_PASSWORD.test(value) ? value.replace(URL_PASSWORD, '$1[redacted]@') : value
+  if (Array.isArray(value)) return value.map(redactValue)
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return redactOptions(value as Record<string, unknown>)
+  return value
 }

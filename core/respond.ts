@@ -30,14 +30,14 @@ export function errorInfo(error: GatewayError): ErrorInfo {
 }
 
 /** Headers an error response carries besides the common ones: its own and `retry-after`. */
-export function errorHeaders(error: GatewayError, headers: Headers): Headers {
-  if (error.headers) for (const [name, value] of Object.entries(error.headers)) headers.set(name, value)
-  if (error.retryAfter !== undefined) headers.set('retry-after', String(Math.max(0, Math.ceil(error.retryAfter))))
+export function errorHeaders(error: GatewayError, headers: Record<string, string>): Record<string, string> {
+  if (error.headers) for (const [name, value] of Object.entries(error.headers)) headers[name.toLowerCase()] = value
+  if (error.retryAfter !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(error.retryAfter)))
   return headers
 }
 
-export function errorResponse(api: InboundApi, error: GatewayError, headers: Headers): Response {
+export function errorResponse(api: InboundApi, error: GatewayError, headers: Record<string, string>): Response {
   errorHeaders(error, headers)
-  headers.set('content-type', 'application/json')
+  headers['content-type'] = 'application/json'
   return new FastResponse(JSON.stringify(errorBody(api, errorInfo(error))), { status: error.status, headers }) as Response
 }

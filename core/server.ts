@@ -60,8 +60,8 @@ export async function startServer(config: ResolvedConfig, options: GatewayOption
     close() {
       closing ??= (async () => {
         const nodeServer = server.node?.server as import('node:http').Server | undefined
+        // Stops accepting; Node closes the idle keep-alive sockets itself, busy ones finish their request.
         const stopped = server.close()
-        nodeServer?.closeIdleConnections()
         await retire(gateway, config.server.shutdownTimeout)
         nodeServer?.closeAllConnections()
         await stopped

@@ -8,6 +8,9 @@ import type { H3, H3Event } from 'h3'
 import type { CommandDef } from 'citty'
 import type { GatewayError } from './errors.ts'
 import type { WireFormat } from './formats/types.ts'
+import type { ResponseHeaders } from './headers.ts'
+
+export type { ResponseHeaders }
 
 export type { WireFormat }
 
@@ -132,7 +135,7 @@ export interface RequestContext {
   /** Set by a gate (auth/route/limit) to answer without calling upstream. */
   response?: Response
   /** Headers added to the response the client gets (rate-limit headers, ...). */
-  readonly responseHeaders: Headers
+  readonly responseHeaders: ResponseHeaders
   /** Per-plugin scratch space, keyed by plugin name. */
   readonly state: Record<string, any>
   readonly startedAt: number
@@ -214,6 +217,15 @@ export interface PluginContext {
   provide<K extends keyof Services>(name: K, value: Services[K]): void
   /** Look up a service another plugin provided; undefined when no plugin provides it. Call at request time, not in setup (setup order). */
   inject<K extends keyof Services>(name: K): Services[K] | undefined
+  /** The loaded plugins in run order, with the hooks each registered and their options (secrets redacted). */
+  plugins(): ReadonlyArray<PluginSummary>
+}
+
+export interface PluginSummary {
+  name: string
+  order: number
+  hooks: HookName[]
+  options?: Record<string, unknown>
 }
 
 /** Well-known services plugins offer each other. Extend by interface augmentation. */

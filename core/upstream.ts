@@ -26,7 +26,7 @@ export interface UpstreamClientOptions {
   /** Headers sent with every request (auth). Never logged. */
   headers?: Record<string, string>
   timeouts?: Timeouts
-  /** Max sockets per upstream origin. */
+  /** Max sockets per upstream origin; unlimited by default (each open stream holds one; the governor caps concurrency). */
   connections?: number
 }
 
@@ -141,7 +141,7 @@ function toHeaders(raw: Record<string, string | string[] | undefined>): Headers 
 export function createUpstreamClient(options: UpstreamClientOptions) {
   const defaults = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
   const agent = new Agent({
-    connections: options.connections ?? 256,
+    connections: options.connections ?? null,
     keepAliveTimeout: 30_000,
     connect: { timeout: defaults.connect },
     // Our own timers enforce first-byte and idle deadlines per request (they may differ per target).

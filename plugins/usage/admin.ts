@@ -5,7 +5,7 @@ import type { UsageQuery, UsageStore } from './store.ts'
 import { createFeedStream, type Subscribe } from './feed.ts'
 
 const DAY_MS = 86_400_000
-const GROUPS = new Set(['key', 'model', 'provider', 'day'])
+const GROUPS = new Set(['key', 'model', 'provider', 'day', 'hour', 'minute'])
 
 /** Epoch ms from `1731000000000` or an ISO date (`2025-11-01`, `2025-11-01T12:00:00Z`). */
 function parseTime(name: string, value: unknown): number | undefined {

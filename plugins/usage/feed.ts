@@ -5,6 +5,9 @@
  * client's connection pulls (highWaterMark 0), so a slow client never slows the pipeline: once its buffer is
  * full, further records are skipped and counted, and after the buffered records it reads `event: lagged` with
  * the number it missed.
+ *
+ * The stream opens with a comment line, so the response's headers go out at once: a Node server sends headers
+ * with the first body chunk, and a quiet gateway would otherwise leave the client waiting for the first record.
  */
 import type { RequestRecord } from '../../core/types.ts'
 
@@ -24,6 +27,9 @@ const encoder = new TextEncoder()
 export function recordEvent(record: RequestRecord): string {
   return `event: record\nid: ${record.id}\ndata: ${JSON.stringify(record)}\n\n`
 }
+
+/** The first bytes of every feed: an SSE comment that clients ignore. */
+export const FEED_OPENING = ': connected\n\n'
 
 export function laggedEvent(skipped: number): string {
   return `event: lagged\ndata: ${JSON.stringify({ skipped })}\n\n`
@@ -54,7 +60,8 @@ export function createFeedStream(subscribe: Subscribe, options: FeedOptions): Re
   }
 
   return new ReadableStream<Uint8Array>({
-    start() {
+    start(controller) {
+      controller.enqueue(encoder.encode(FEED_OPENING))
       unsubscribe = subscribe((record) => {
         if (buffer.length >= options.bufferSize) {
           skipped++

@@ -6,7 +6,7 @@
 import pg from 'pg'
 import type { ConsolaInstance } from 'consola'
 import type { RequestRecord } from '../../core/types.ts'
-import { COLUMNS, groupExpression, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
+import { COLUMNS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
 
 export interface PostgresStoreOptions {
   url: string
@@ -142,7 +142,7 @@ export function createPostgresStore(options: PostgresStoreOptions): UsageStore {
     async query(query: UsageQuery): Promise<UsageRow[]> {
       await ensureOpen()
       const group = groupExpression(query.groupBy, DAY)
-      const order = query.groupBy === 'day' ? 'grp ASC' : '"costUSD" DESC, grp ASC'
+      const order = isTimeGroup(query.groupBy) ? 'grp ASC' : '"costUSD" DESC, grp ASC'
       const { rows } = await pool.query(`
         SELECT ${group} AS grp, COUNT(*)::bigint AS requests, SUM(input_tokens)::bigint AS "inputTokens",
                SUM(output_tokens)::bigint AS "outputTokens", SUM(cost_usd)::float8 AS "costUSD",

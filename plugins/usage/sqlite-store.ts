@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { RequestRecord } from '../../core/types.ts'
-import { COLUMNS, groupExpression, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
+import { COLUMNS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
 
 export interface SqliteStoreOptions {
   file: string
@@ -120,7 +120,7 @@ export function createSqliteStore(options: SqliteStoreOptions): UsageStore {
     },
     async query(query: UsageQuery): Promise<UsageRow[]> {
       const group = groupExpression(query.groupBy, DAY)
-      const order = query.groupBy === 'day' ? 'grp ASC' : 'costUSD DESC, grp ASC'
+      const order = isTimeGroup(query.groupBy) ? 'grp ASC' : 'costUSD DESC, grp ASC'
       const rows = connection().prepare(`
         SELECT ${group} AS grp, COUNT(*) AS requests, SUM(input_tokens) AS inputTokens, SUM(output_tokens) AS outputTokens,
                SUM(cost_usd) AS costUSD, SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors

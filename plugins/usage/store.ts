@@ -1,7 +1,10 @@
 /** The contract between the recorder and a database, and the row shape both stores share. */
 import type { RequestRecord } from '../../core/types.ts'
 
-export type GroupBy = 'key' | 'model' | 'provider' | 'day'
+export type GroupBy = 'key' | 'model' | 'provider' | 'day' | 'hour' | 'minute'
+
+/** Groupings that are time buckets: their rows come in time order. */
+export const isTimeGroup = (groupBy: GroupBy) => groupBy === 'day' || groupBy === 'hour' || groupBy === 'minute'
 
 export interface UsageQuery {
   /** Epoch ms, inclusive. */
@@ -81,5 +84,8 @@ export function groupExpression(groupBy: GroupBy, dayExpression: string): string
     case 'model': return `COALESCE(upstream_model, requested_model)`
     case 'provider': return `COALESCE(provider, '(none)')`
     case 'day': return dayExpression
+    // Start of the UTC hour / minute as epoch ms (a 13-digit string, so text order is time order).
+    case 'hour': return `CAST((time / 3600000) * 3600000 AS TEXT)`
+    case 'minute': return `CAST((time / 60000) * 60000 AS TEXT)`
   }
 }

@@ -56,6 +56,14 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ server: { bodyLimit: 'lots' } })).toThrow(/server\.bodyLimit/)
   })
 
+  it('keeps plugin hooks as given (no validating wrapper around them)', () => {
+    const auth = () => {}
+    const setup = () => {}
+    const [plugin] = resolveConfig({ plugins: [{ name: 'p', hooks: { auth }, setup }] }).plugins
+    expect(plugin!.hooks!.auth).toBe(auth)
+    expect(plugin!.setup).toBe(setup)
+  })
+
   it('refuses a plugin hook that is not one of the six', () => {
     const error = (() => { try { resolveConfig({ plugins: [{ name: 'x', hooks: { onRequest() {} } as any }] }) } catch (e) { return e } })()
     expect(ConfigError.is(error)).toBe(true)

@@ -24,5 +24,7 @@ describe('redact', () => {
       .toEqual({ name: 'openai', apiKey: '[redacted]', headers: { authorization: '[redacted]', 'x-y': 'ok' } })
     expect(redactOptions({ store: 'redis://:hunter2@127.0.0.1:6379', db: 'postgres://me:pw@db/x' }))
       .toEqual({ store: 'redis://:[redacted]@127.0.0.1:6379', db: 'postgres://me:[redacted]@db/x' })
+    expect(redactOptions({ targets: [{ name: 'a', apiKey: 'sk-1' }], urls: ['redis://u:p@h'] }))
+      .toEqual({ targets: [{ name: 'a', apiKey: '[redacted]' }], urls: ['redis://u:[redacted]@h'] })
   })
 })

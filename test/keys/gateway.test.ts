@@ -1,7 +1,7 @@
 /**
  * The keys plugin inside the real core (in-process, no socket): admin guard, error shapes per API, and a key
- * that works, is capped to its models, and stops when revoked. The full run with the `openai` client over
- * HTTP is phase 2.
+ * that works, is capped to its models, and stops when revoked; a budgeted key without the usage plugin. The runs
+ * over HTTP with the official clients, the usage plugin, separate processes and the CLI are the *-e2e suites.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createStorage } from 'unstorage'
@@ -54,5 +54,17 @@ describe('keys in the gateway', () => {
     const anthropic = await chat(created.key, 'echo/x', '/v1/messages')
     expect(anthropic.status).toBe(401)
     expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } })
+  })
+
+  it('refuses a budgeted key with 503 budget_unavailable when no usage plugin measures spend', async () => {
+    const budgeted = await (await admin('POST', '/keys', { name: 'capped', budget: { maxUSD: 1 } })).json()
+    const refused = await chat(budgeted.key, 'echo/x')
+    expect(refused.status).toBe(503)
+    expect((await refused.json()).error).toMatchObject({ type: 'api_error', code: 'budget_unavailable' })
+    const spend = await admin('GET', `/keys/${budgeted.id}/spend`)
+    expect(spend.status).toBe(503)
+    expect((await spend.json()).error).toMatchObject({ code: 'spend_unavailable' })
+    const unbudgeted = await (await admin('POST', '/keys', { name: 'uncapped' })).json()
+    expect((await chat(unbudgeted.key, 'echo/x')).status).toBe(200)
   })
 })

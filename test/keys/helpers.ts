@@ -81,6 +81,7 @@ export async function startKeys(
     inject<K extends keyof Services>(name: K) {
       return services.get(name) as Services[K] | undefined
     },
+    plugins: () => [],
   }
   const plugin = keys(options)
   const teardown = (await plugin.setup!(gw)) as Teardown | undefined

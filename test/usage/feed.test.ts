@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createFeedStream } from '../../plugins/usage/feed.ts'
+import { createFeedStream, FEED_OPENING } from '../../plugins/usage/feed.ts'
 import { Recorder } from '../../plugins/usage/recorder.ts'
 import { createSqliteStore } from '../../plugins/usage/sqlite-store.ts'
 import { ManualClock, makeRecord, readUntil, tempDir, testLogger } from './helpers.ts'
@@ -10,8 +10,9 @@ let cleanup: () => void
 beforeEach(() => ({ dir, cleanup } = tempDir()))
 afterEach(() => cleanup())
 
+/** Parses SSE text; comment blocks (the feed's opening line) are skipped. */
 function parseEvents(text: string) {
-  return text.split('\n\n').filter(Boolean).map((block) => {
+  return text.split('\n\n').filter((block) => block && !block.startsWith(':')).map((block) => {
     const event = /^event: (.*)$/m.exec(block)?.[1]
     const data = /^data: (.*)$/m.exec(block)?.[1]
     return { event, data: data ? JSON.parse(data) : undefined }
@@ -31,6 +32,8 @@ describe('live event feed', () => {
     const fastReader = fast.getReader()
     const decoder = new TextDecoder()
     const fastEvents: string[] = []
+    // Both open with a comment before any record, so a client gets the response headers at once.
+    expect(decoder.decode((await fastReader.read()).value)).toBe(FEED_OPENING)
 
     const records = Array.from({ length: 100 }, () => makeRecord())
     for (const record of records) {
@@ -66,6 +69,7 @@ describe('live event feed', () => {
     const controller = new AbortController()
     const stream = createFeedStream((l) => (listeners.add(l), () => listeners.delete(l)), { bufferSize: 4, signal: controller.signal })
     const reader = stream.getReader()
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(FEED_OPENING)
     const pending = reader.read()
     expect(listeners.size).toBe(1)
     controller.abort()

@@ -84,6 +84,7 @@ export async function startPlugins(plugins: SluicePlugin[], options: { clock?: C
       admin: admin.mount,
       provide: (name, value) => { services.set(name, value) },
       inject: <K extends keyof Services>(name: K) => services.get(name) as Services[K] | undefined,
+      plugins: () => [],
     }
     const teardown = await plugin.setup?.(gw)
     if (typeof teardown === 'function') teardowns.push(teardown)
