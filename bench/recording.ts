@@ -5,7 +5,7 @@
  *    onto an in-memory array. `accept` is the cost on the request's side (the record hook's `add`), `durable`
  *    is records/s until every record is committed (adds plus the writer draining the queue and closing).
  * 2. Gateway: requests/s of whole gateways with recording off, into SQLite, and into Postgres, each gateway its
- *    own process (test/configs/usage-bench.config.ts, which differs only by recording) in front of the bench
+ *    own process (bench/configs/usage-bench.config.ts, which differs only by recording) in front of the bench
  *    mock, loaded by autocannon in its own process; rounds interleave the gateways so drift hits them alike.
  *    After the runs each gateway is stopped with SIGTERM and its store counted.
  *
@@ -111,7 +111,7 @@ async function recorderPart() {
 const SECONDS = Number(process.env.GATEWAY_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 64)
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
-const CONFIG = 'test/configs/usage-bench.config.ts'
+const CONFIG = 'bench/configs/usage-bench.config.ts'
 
 interface Variant {
   name: string
