@@ -1,6 +1,8 @@
 // The default Sluice config. The built-in echo provider answers with no API key; each real provider switches
-// on when its key is in the environment (or in .env).
+// on when its key is in the environment (or in .env). Usage goes to .sluice/usage.db; set SLUICE_ADMIN_KEY to
+// open the admin API and the dashboard.
 import { defineGatewayConfig } from 'sluice'
+import { dashboard, metrics, usage } from 'sluice/plugins'
 import {
   anthropic, azure, deepseek, echo, fireworks, gemini, groq, mistral, ollama, openai, openrouter, together, xai,
 } from 'sluice/plugins/providers'
@@ -27,5 +29,8 @@ export default defineGatewayConfig({
     ...(env.TOGETHER_API_KEY ? [together({ apiKey: env.TOGETHER_API_KEY })] : []),
     ...(env.FIREWORKS_API_KEY ? [fireworks({ apiKey: env.FIREWORKS_API_KEY })] : []),
     ...(env.OLLAMA_BASE_URL ? [ollama({ baseURL: env.OLLAMA_BASE_URL })] : []),
+    usage(),
+    metrics(),
+    dashboard(),
   ],
 })
