@@ -43,6 +43,7 @@ export class PluginHost {
   /** Which hooks each plugin registered, for `sluice check`. */
   readonly registered = new Map<string, Set<HookName>>()
   readonly #teardowns: Array<{ name: string; fn: Teardown }> = []
+  readonly #ready: Array<() => void | Promise<void>> = []
 
   constructor(plugins: SluicePlugin[], readonly options: PluginHostOptions) {
     this.plugins = sortPlugins(plugins)
@@ -75,6 +76,7 @@ export class PluginHost {
       inject<K extends keyof Services>(name: K) {
         return host.services.get(name) as Services[K] | undefined
       },
+      onReady: (fn) => { host.#ready.push(fn) },
       plugins: () => host.plugins.map((p) => ({
         name: p.name,
         order: pluginOrder(p),
@@ -104,6 +106,7 @@ export class PluginHost {
         if (typeof teardown === 'function') this.#teardowns.push({ name: plugin.name, fn: teardown })
       }
     }
+    for (const ready of this.#ready.splice(0)) await ready()
   }
 
   /** Runs teardowns in reverse order; one failing does not stop the others. */

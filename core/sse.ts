@@ -30,6 +30,11 @@ export function sseEvent(data: string, event?: string): SSEEvent {
 export class SSEParser {
   #buffer = ''
 
+  /** Characters held back: an event whose end has not arrived yet. */
+  get pending(): number {
+    return this.#buffer.length
+  }
+
   /** Feeds one decoded chunk; returns the events it completed. */
   push(text: string): SSEEvent[] {
     this.#buffer = this.#buffer ? this.#buffer + text : text

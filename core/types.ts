@@ -219,6 +219,8 @@ export interface PluginContext {
   inject<K extends keyof Services>(name: K): Services[K] | undefined
   /** The loaded plugins in run order, with the hooks each registered and their options (secrets redacted). */
   plugins(): ReadonlyArray<PluginSummary>
+  /** Runs `fn` once every plugin's setup has finished (e.g. to check references to other plugins' providers). */
+  onReady(fn: () => void | Promise<void>): void
 }
 
 export interface PluginSummary {

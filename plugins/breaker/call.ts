@@ -1,11 +1,14 @@
 /**
  * The breaker `call` hook: counts every single attempt against its target's circuit, and refuses at once
- * (503 `circuit_open` with retry-after) while the circuit is open or its probes are busy.
+ * (503 `circuit_open` with retry-after) while the circuit is open or its probes are busy. A stream that
+ * breaks after its first byte (idle/total timeout, connection lost) counts as a failure too.
  */
 import { GatewayError } from '../../core/errors.ts'
 import type { Attempt, CallNext, Clock, ProviderResponse, RequestContext } from '../../core/types.ts'
 import { compileMatchers, failureOfError, markCircuitOpen, failureOfResponse, type FailureMatcher } from '../../core/failure.ts'
 import { targetKey, type CircuitRegistry } from './registry.ts'
+import type { Circuit, Permit } from './circuit.ts'
+import { judgeStream, type StreamVerdict } from './stream-verdict.ts'
 
 export function circuitOpenError(key: string, retryAfterMs: number): GatewayError {
   return markCircuitOpen(new GatewayError(503, `circuit open for ${key}`, {
@@ -39,7 +42,23 @@ export function createBreakerHook(registry: CircuitRegistry, failOn: readonly Fa
     }
     const failure = failureOfResponse(response, clock.now())
     if (failure && counts(failure)) circuit.failure(permit, clock.now(), failure.retryAfterMs)
-    else circuit.success(permit, clock.now())
+    // A probe is judged at the first byte (the upstream answers): holding it for a whole stream would keep
+    // every other request off this target meanwhile. Other attempts on a stream count once it has ended.
+    else if (!response.stream || permit.probe || failure) circuit.success(permit, clock.now())
+    else return { ...response, stream: judgeStream(response.stream, streamVerdict(ctx, circuit, permit)) }
     return response
+  }
+
+  function streamVerdict(ctx: RequestContext, circuit: Circuit, permit: Permit): StreamVerdict {
+    return {
+      ended: () => circuit.success(permit, getClock().now()),
+      failed(error) {
+        const failure = failureOfError(error)
+        if (!failure || ctx.signal.aborted) circuit.release(permit)
+        else if (counts(failure)) circuit.failure(permit, getClock().now(), failure.retryAfterMs)
+        else circuit.success(permit, getClock().now())
+      },
+      abandoned: () => circuit.release(permit),
+    }
   }
 }

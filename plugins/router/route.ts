@@ -7,28 +7,19 @@ import type { RouterSettings } from './options.ts'
 import type { TargetStats } from './stats.ts'
 import { orderTargets } from './strategies.ts'
 
-export function createRouteHook(settings: RouterSettings, stats: TargetStats, clock: () => Clock, gw: () => PluginContext | undefined) {
+/** `checkProviders` runs before the first routing decision (it warns about aliases naming unknown providers). */
+export function createRouteHook(settings: RouterSettings, stats: TargetStats, clock: () => Clock, gw: () => PluginContext | undefined, checkProviders: () => void) {
   const fallbackOn = new Map([...settings.aliases].map(([name, alias]) => [name, compileMatchers(alias.fallbackOn)]))
   const turns = new Map<string, number>()
-  const warned = new Set<string>()
 
   return function route(ctx: RequestContext): void {
+    checkProviders()
     if (ctx.plan.length > 0) return
     const alias = settings.aliases.get(ctx.model)
     if (!alias) return
 
     const host = gw()
-    let targets = alias.targets
-    if (host) {
-      targets = alias.targets.filter((t) => host.getProvider(t.target.provider))
-      if (targets.length < alias.targets.length) {
-        for (const t of alias.targets) {
-          if (targets.includes(t) || warned.has(`${alias.name}>${t.key}`)) continue
-          warned.add(`${alias.name}>${t.key}`)
-          host.logger.warn(`router: model "${alias.name}" names target "${t.key}", but no provider "${t.target.provider}" is registered; skipping it`)
-        }
-      }
-    }
+    const targets = host ? alias.targets.filter((t) => host.getProvider(t.target.provider)) : alias.targets
     if (targets.length === 0) {
       throw new GatewayError(404, `The model "${alias.name}" has no available provider`, { type: 'invalid_request_error', code: 'model_not_found', param: 'model' })
     }

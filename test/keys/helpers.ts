@@ -82,6 +82,7 @@ export async function startKeys(
       return services.get(name) as Services[K] | undefined
     },
     plugins: () => [],
+    onReady: () => {},
   }
   const plugin = keys(options)
   const teardown = (await plugin.setup!(gw)) as Teardown | undefined

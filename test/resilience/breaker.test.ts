@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { GatewayError } from '../../core/errors.ts'
+import { timeoutError } from '../../core/upstream.ts'
 import { breaker, Circuit, type CircuitSettings } from '../../plugins/breaker/index.ts'
 import { breakersOf, createTestGateway, FakeClock, fakeProvider, servedBy, statusOf } from './harness.ts'
 
@@ -141,6 +142,55 @@ describe('breaker plugin', () => {
     expect(((await pending) as any).error.name).toBe('AbortError')
     mode = 'ok'
     expect(servedBy(await gateway.request('p/m'))).toBe('p/m')
+  })
+
+  it('a stream that breaks after its first byte counts as a failure once it broke; a completed or abandoned one does not', async () => {
+    const clock = new FakeClock()
+    let ending: 'complete' | 'idle' | 'abandon' = 'idle'
+    const chunk = new TextEncoder().encode('data: {}\n\n')
+    const streamer = {
+      name: 'p',
+      formats: ['openai-chat' as const],
+      async call() {
+        async function* body() {
+          yield chunk
+          if (ending === 'idle') throw timeoutError('idle', 300)
+          yield chunk
+        }
+        return { status: 200, headers: new Headers(), format: 'openai-chat' as const, stream: body() }
+      },
+    }
+    const gateway = await createTestGateway([breaker(options)], [streamer], clock)
+    const consume = async (stopEarly = false) => {
+      const result = await gateway.request('p/m')
+      if (!result.ok) return result
+      const iterator = result.response.stream![Symbol.asyncIterator]()
+      await iterator.next()
+      if (stopEarly) await iterator.return!()
+      else await iterator.next().then(() => iterator.next()).catch(() => {})
+      return result
+    }
+    const counts = () => breakersOf(gateway).states()[0]!
+
+    await consume()
+    expect(counts()).toMatchObject({ state: 'closed', failures: 1, requests: 1 })
+    ending = 'complete'
+    await consume()
+    expect(counts()).toMatchObject({ failures: 1, requests: 2 })
+    ending = 'abandon'
+    await consume(true) // the client left: says nothing about the upstream
+    expect(counts()).toMatchObject({ failures: 1, requests: 2 })
+    ending = 'idle'
+    await consume()
+    await consume()
+    expect(counts()).toMatchObject({ state: 'open', failures: 3, requests: 4 })
+    expect(statusOf(await gateway.request('p/m'))).toBe(503)
+
+    // after the cooldown a streamed probe is judged at its first byte: it closes the circuit at once
+    clock.advance(5_000)
+    const probe = await gateway.request('p/m')
+    expect(probe.ok).toBe(true)
+    expect(counts().state).toBe('closed')
   })
 
   it('provides blockedFor(target) for the router', async () => {

@@ -127,10 +127,13 @@ export async function createTestGateway(plugins: SluicePlugin[], providers: Prov
     addModels: (list: () => string[]) => { modelLists.push(list) },
     provide: (name: string, value: unknown) => { services.set(name, value) },
     inject: (name: string) => services.get(name),
+    onReady: (fn: () => void) => { ready.push(fn) },
   } as unknown as PluginContext
+  const ready: Array<() => void | Promise<void>> = []
 
   const sorted = sortPlugins(plugins)
   for (const plugin of sorted) await plugin.setup?.({ ...gw, name: plugin.name } as PluginContext)
+  for (const fn of ready) await fn() // as the core does once every setup has run
   const routeHooks = sorted.flatMap((p) => (p.hooks?.route ? [p.hooks.route] : []))
   const limitHooks = sorted.flatMap((p) => (p.hooks?.limit ? [p.hooks.limit] : []))
   const callHooks = sorted.flatMap((p) => (p.hooks?.call ? [p.hooks.call] : []))

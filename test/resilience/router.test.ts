@@ -32,15 +32,48 @@ describe('router: aliases and plans', () => {
     expect(servedBy(await gateway.request('a/direct'))).toBe('a/direct')
   })
 
-  it('skips targets whose provider is not registered (with one warning), 404 when none is', async () => {
-    const gateway = await createTestGateway([router({ models: { mixed: ['ghost/m', 'a/m'], dead: ['ghost/m'] } })], [fakeProvider('a', ['ok'])])
+  it('skips targets whose provider is not registered (warned once, for every alias), 404 when none is', async () => {
+    const gateway = await createTestGateway([router({ models: { mixed: ['ghost/m', 'a/m'], dead: ['ghost/m'], ok: 'a/x' } })], [fakeProvider('a', ['ok'])])
     expect(servedBy(await gateway.request('mixed'))).toBe('a/m')
     await gateway.request('mixed')
-    expect(gateway.warnings).toHaveLength(1)
-    expect(gateway.warnings[0]).toContain('no provider "ghost"')
+    // reported once every setup ran (onReady), for every alias at once, and only once
+    expect(gateway.warnings).toEqual([
+      'router: no provider "ghost" is registered; its targets are skipped in models "mixed", "dead"',
+      'router: model "dead" has no registered provider at all: requests for it get 404',
+    ])
     const dead = await gateway.request('dead')
     expect(statusOf(dead)).toBe(404)
     expect((dead as any).error.code).toBe('model_not_found')
+    expect(gateway.warnings).toHaveLength(2)
+  })
+
+  it('checks once every setup ran: a provider registered in a later setup is not reported, a typo is', async () => {
+    const late = fakeProvider('late', ['ok'])
+    // order 0: its setup runs after the router's (-30), like every provider plugin's
+    const latePlugin = { name: 'late-provider', setup: (gw: any) => { gw.registerProvider(late) } }
+    const gateway = await createTestGateway([router({ models: { m: ['late/x'], typo: ['lat/x'] } }), latePlugin], [])
+    expect(statusOf(await gateway.request('some/direct-model'))).toBe(404)
+    expect(gateway.warnings).toEqual([
+      'router: no provider "lat" is registered; its targets are skipped in model "typo"',
+      'router: model "typo" has no registered provider at all: requests for it get 404',
+    ])
+    expect(servedBy(await gateway.request('m'))).toBe('late/x')
+  })
+
+  it('checks at boot when the core offers a ready signal (onReady), before any request', async () => {
+    const ready: Array<() => void> = []
+    const warnings: string[] = []
+    const plugin = router({ models: { m: ['ghost/x', 'a/y'] } })
+    const providers = new Map<string, unknown>()
+    await plugin.setup!({
+      name: 'router', clock: new FakeClock(), logger: { warn: (line: string) => warnings.push(line) },
+      getProvider: (name: string) => providers.get(name), addModels: () => {}, inject: () => undefined,
+      onReady: (fn: () => void) => { ready.push(fn) },
+    } as any)
+    providers.set('a', {}) // a provider plugin set up after the router
+    expect(warnings).toEqual([])
+    for (const fn of ready) fn()
+    expect(warnings).toEqual(['router: no provider "ghost" is registered; its targets are skipped in model "m"'])
   })
 
   it('refuses bad config with one clear line', () => {

@@ -85,6 +85,7 @@ export async function startPlugins(plugins: SluicePlugin[], options: { clock?: C
       provide: (name, value) => { services.set(name, value) },
       inject: <K extends keyof Services>(name: K) => services.get(name) as Services[K] | undefined,
       plugins: () => [],
+      onReady: () => {},
     }
     const teardown = await plugin.setup?.(gw)
     if (typeof teardown === 'function') teardowns.push(teardown)
