@@ -73,6 +73,10 @@ function findEventEnd(buffer: string, from: number): number {
 }
 
 function parseEvent(raw: string): SSEEvent | undefined {
+  // The common case, one `data: ` line and its blank line, without splitting lines.
+  if (raw.startsWith('data: ') && raw.endsWith('\n\n') && raw.indexOf('\n') === raw.length - 2 && raw.indexOf('\r') < 0) {
+    return new ParsedEvent(raw.slice(6, -2), undefined, raw)
+  }
   let data: string | undefined
   let name: string | undefined
   for (const line of raw.split(/\r\n|\r|\n/)) {

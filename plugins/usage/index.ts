@@ -19,7 +19,7 @@ import { Recorder } from './recorder.ts'
 import { SpendTracker } from './spend.ts'
 import { createSqliteStore } from './sqlite-store.ts'
 import type { UsageStore } from './store.ts'
-import { estimatePromptTokens, mergeOutputEstimate, needsPromptEstimate, outputEstimator, type StreamEstimate } from './tokens.ts'
+import { estimatePromptTokens, flushEstimate, mergeOutputEstimate, needsPromptEstimate, outputEstimator, type StreamEstimate } from './tokens.ts'
 
 export type { UsageOptionsInput as UsagePluginOptions } from './options.ts'
 export type { RecorderStats } from './recorder.ts'
@@ -115,7 +115,12 @@ function finalizeAndRecord(record: RequestRecord, ctx: RequestContext, pricing: 
     }
   }
   try {
-    changed = mergeOutputEstimate(usage, record.outcome, ctx.state?.[NAME] as StreamEstimate | undefined)
+    const estimate = ctx.state?.[NAME] as StreamEstimate | undefined
+    // The client may not have seen the provider's usage (the core hides a usage chunk it asked for), but the
+    // core read it: a completed stream with provider numbers needs no count.
+    const providerCounted = !usage.estimated && usage.outputTokens > 0 && record.outcome === 'ok'
+    if (estimate && !estimate.finalUsageSeen && !providerCounted) flushEstimate(ctx.api, estimate)
+    changed = mergeOutputEstimate(usage, record.outcome, estimate)
     if (needsPromptEstimate(record)) {
       const tokens = estimatePromptTokens(ctx.body ?? {})
       if (typeof tokens !== 'number') {

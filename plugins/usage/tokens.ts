@@ -19,7 +19,14 @@ export interface StreamEstimate {
   outputTokens: number
   /** The client-format stream carried the provider's final usage: no need to count further. */
   finalUsageSeen: boolean
+  /** Events not counted yet: counted a batch at a time, and the rest only if the provider's usage never comes. */
+  pending?: SSEEvent[]
+  pendingChars?: number
 }
+
+// Most streams end with the provider's own usage, which makes counting moot: count in batches of this many
+// characters of event data (bounded memory per stream), and the last partial batch only when it is needed.
+const BATCH_CHARS = 8_192
 
 const USAGE_OBJECT = /"usage"\s*:\s*\{/
 
@@ -69,10 +76,37 @@ export function countStreamEvent(api: InboundApi, event: SSEEvent, state: Stream
   }
 }
 
-/** The per-event transform: counts, never changes the event, and stops counting once final usage passed. */
+/** Whether a client-format event carries the provider's final usage (cheap string checks, no JSON parse). */
+function carriesFinalUsage(api: InboundApi, event: SSEEvent): boolean {
+  if (!USAGE_OBJECT.test(event.data)) return false
+  if (api === 'openai-chat') return true
+  return event.event === 'message_delta' || event.data.includes('"type":"message_delta"')
+}
+
+/** Counts the events held back so far. */
+export function flushEstimate(api: InboundApi, state: StreamEstimate): void {
+  const pending = state.pending
+  if (!pending?.length) return
+  state.pending = []
+  state.pendingChars = 0
+  for (const event of pending) countStreamEvent(api, event, state)
+}
+
+/**
+ * The per-event transform: never changes the event; holds events back and counts them a batch at a time, and
+ * drops what it holds once the provider's final usage passed. `flushEstimate` counts the rest at the end.
+ */
 export function outputEstimator(state: StreamEstimate): StreamTransform {
   return (event, ctx) => {
-    if (!state.finalUsageSeen) countStreamEvent(ctx.api, event, state)
+    if (state.finalUsageSeen) return event
+    if (carriesFinalUsage(ctx.api, event)) {
+      state.finalUsageSeen = true
+      state.pending = undefined
+      return event
+    }
+    ;(state.pending ??= []).push(event)
+    state.pendingChars = (state.pendingChars ?? 0) + event.data.length
+    if (state.pendingChars >= BATCH_CHARS) flushEstimate(ctx.api, state)
     return event
   }
 }

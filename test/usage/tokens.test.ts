@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { sseEvent } from '../../core/sse.ts'
 import {
-  countTextTokens, estimatePromptTokens, mergeOutputEstimate, needsPromptEstimate, outputEstimator, type StreamEstimate,
+  countTextTokens, estimatePromptTokens, flushEstimate, mergeOutputEstimate, needsPromptEstimate, outputEstimator, type StreamEstimate,
 } from '../../plugins/usage/tokens.ts'
 import { makeContext, makeRecord, usage } from './helpers.ts'
 
@@ -9,7 +9,7 @@ const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = 
   sseEvent(JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta }], ...extra }))
 
 describe('incremental output estimator', () => {
-  it('counts OpenAI chunk deltas one event at a time and passes events through unchanged', () => {
+  it('counts OpenAI chunk deltas (held back, counted at the end) and passes events through unchanged', () => {
     const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
     const transform = outputEstimator(state)
     const ctx = makeContext({ api: 'openai-chat' })
@@ -19,15 +19,28 @@ describe('incremental output estimator', () => {
       const event = chunk({ content: piece })
       expect(transform(event, ctx)).toBe(event)
       expected += countTextTokens(piece)
-      expect(state.outputTokens).toBe(expected)
     }
     transform(chunk({ tool_calls: [{ index: 0, function: { name: 'lookup', arguments: '{"q":"sluice"}' } }] }), ctx)
     expected += countTextTokens('lookup{"q":"sluice"}')
     transform(chunk({ reasoning_content: 'thinking hard' }), ctx)
     expected += countTextTokens('thinking hard')
     transform(sseEvent('[DONE]'), ctx)
+    expect(state.outputTokens).toBe(0) // nothing tokenized on the hot path for a short stream
+    flushEstimate('openai-chat', state)
     expect(state.outputTokens).toBe(expected)
     expect(state.finalUsageSeen).toBe(false)
+  })
+
+  it('counts a long stream a batch at a time, so what it holds stays bounded', () => {
+    const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
+    const transform = outputEstimator(state)
+    const ctx = makeContext({ api: 'openai-chat' })
+    const piece = 'word '.repeat(40)
+    for (let i = 0; i < 200; i++) transform(chunk({ content: piece }), ctx)
+    expect(state.outputTokens).toBeGreaterThan(0) // batches were counted while streaming
+    expect(state.pendingChars!).toBeLessThan(8_192 + 1_000)
+    flushEstimate('openai-chat', state)
+    expect(state.outputTokens).toBe(200 * countTextTokens(piece))
   })
 
   it('stops counting once the provider usage chunk has passed', () => {
@@ -46,6 +59,7 @@ describe('incremental output estimator', () => {
     const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
     outputEstimator(state)(chunk({ content: 'hi' }, { usage: null }), makeContext())
     expect(state.finalUsageSeen).toBe(false)
+    flushEstimate('openai-chat', state)
     expect(state.outputTokens).toBe(countTextTokens('hi'))
   })
 
@@ -59,6 +73,7 @@ describe('incremental output estimator', () => {
     transform(delta({ type: 'text_delta', text: 'Bonjour tout le monde' }), ctx)
     transform(delta({ type: 'thinking_delta', thinking: 'let me think' }), ctx)
     transform(delta({ type: 'input_json_delta', partial_json: '{"city": "Par' }), ctx)
+    flushEstimate('anthropic-messages', state)
     expect(state.outputTokens).toBe(countTextTokens('Bonjour tout le monde') + countTextTokens('let me think') + countTextTokens('{"city": "Par'))
     transform(sseEvent(JSON.stringify({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 40 } }), 'message_delta'), ctx)
     expect(state.finalUsageSeen).toBe(true)
