@@ -119,7 +119,7 @@ function finalizeAndRecord(record: RequestRecord, ctx: RequestContext, pricing: 
     // The client may not have seen the provider's usage (the core hides a usage chunk it asked for), but the
     // core read it: a completed stream with provider numbers needs no count.
     const providerCounted = !usage.estimated && usage.outputTokens > 0 && record.outcome === 'ok'
-    if (estimate && !estimate.finalUsageSeen && !providerCounted) flushEstimate(ctx.api, estimate)
+    if (estimate && !estimate.finalUsageSeen && !providerCounted) flushEstimate(estimate)
     changed = mergeOutputEstimate(usage, record.outcome, estimate)
     if (needsPromptEstimate(record)) {
       const tokens = estimatePromptTokens(ctx.body ?? {})

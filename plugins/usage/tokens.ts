@@ -19,13 +19,16 @@ export interface StreamEstimate {
   outputTokens: number
   /** The client-format stream carried the provider's final usage: no need to count further. */
   finalUsageSeen: boolean
-  /** Events not counted yet: counted a batch at a time, and the rest only if the provider's usage never comes. */
-  pending?: SSEEvent[]
-  pendingChars?: number
+  /**
+   * Output text not tokenized yet: tokenized a batch at a time, and the rest only if the provider's usage never
+   * comes. Only the delta text is kept (fresh strings from JSON.parse), never the events, so a stream's memory
+   * stays flat.
+   */
+  pendingText?: string
 }
 
-// Most streams end with the provider's own usage, which makes counting moot: count in batches of this many
-// characters of event data (bounded memory per stream), and the last partial batch only when it is needed.
+// Most streams end with the provider's own usage, which makes counting moot: tokenize in batches of this many
+// characters (bounded memory per stream), and the last partial batch only when it is needed.
 const BATCH_CHARS = 8_192
 
 const USAGE_OBJECT = /"usage"\s*:\s*\{/
@@ -63,17 +66,23 @@ function anthropicDeltaText(json: any): string {
 
 /** Counts one client-format event into `state`. Exported for tests; the transform below is what runs. */
 export function countStreamEvent(api: InboundApi, event: SSEEvent, state: StreamEstimate): void {
+  const text = outputTextOf(api, event, state)
+  if (text) state.outputTokens += countTextTokens(text)
+}
+
+/** The output text one client-format event carries ('' for none); notes the provider's final usage. */
+function outputTextOf(api: InboundApi, event: SSEEvent, state: StreamEstimate): string {
   if (api === 'openai-chat') {
-    if (event.data === '[DONE]') return
+    if (event.data === '[DONE]') return ''
     if (USAGE_OBJECT.test(event.data)) state.finalUsageSeen = true
-    state.outputTokens += countTextTokens(openaiChunkText(event.json))
-    return
+    return openaiChunkText(event.json)
   }
   if (api === 'anthropic-messages') {
     const type = event.event ?? event.json?.type
-    if (type === 'content_block_delta') state.outputTokens += countTextTokens(anthropicDeltaText(event.json))
-    else if (type === 'message_delta' && USAGE_OBJECT.test(event.data)) state.finalUsageSeen = true
+    if (type === 'content_block_delta') return anthropicDeltaText(event.json)
+    if (type === 'message_delta' && USAGE_OBJECT.test(event.data)) state.finalUsageSeen = true
   }
+  return ''
 }
 
 /** Whether a client-format event carries the provider's final usage (cheap string checks, no JSON parse). */
@@ -83,30 +92,30 @@ function carriesFinalUsage(api: InboundApi, event: SSEEvent): boolean {
   return event.event === 'message_delta' || event.data.includes('"type":"message_delta"')
 }
 
-/** Counts the events held back so far. */
-export function flushEstimate(api: InboundApi, state: StreamEstimate): void {
-  const pending = state.pending
-  if (!pending?.length) return
-  state.pending = []
-  state.pendingChars = 0
-  for (const event of pending) countStreamEvent(api, event, state)
+/** Tokenizes the text held back so far. */
+export function flushEstimate(state: StreamEstimate): void {
+  if (!state.pendingText) return
+  state.outputTokens += countTextTokens(state.pendingText)
+  state.pendingText = ''
 }
 
 /**
- * The per-event transform: never changes the event; holds events back and counts them a batch at a time, and
- * drops what it holds once the provider's final usage passed. `flushEstimate` counts the rest at the end.
+ * The per-event transform: never changes the event; keeps each event's output text and tokenizes it a batch at a
+ * time, and drops what it holds once the provider's final usage passed. `flushEstimate` counts the rest at the end.
  */
 export function outputEstimator(state: StreamEstimate): StreamTransform {
   return (event, ctx) => {
     if (state.finalUsageSeen) return event
     if (carriesFinalUsage(ctx.api, event)) {
       state.finalUsageSeen = true
-      state.pending = undefined
+      state.pendingText = ''
       return event
     }
-    ;(state.pending ??= []).push(event)
-    state.pendingChars = (state.pendingChars ?? 0) + event.data.length
-    if (state.pendingChars >= BATCH_CHARS) flushEstimate(ctx.api, state)
+    const text = outputTextOf(ctx.api, event, state)
+    if (text) {
+      state.pendingText = state.pendingText ? state.pendingText + text : text
+      if (state.pendingText.length >= BATCH_CHARS) flushEstimate(state)
+    }
     return event
   }
 }

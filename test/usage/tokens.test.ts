@@ -25,8 +25,8 @@ describe('incremental output estimator', () => {
     transform(chunk({ reasoning_content: 'thinking hard' }), ctx)
     expected += countTextTokens('thinking hard')
     transform(sseEvent('[DONE]'), ctx)
-    expect(state.outputTokens).toBe(0) // nothing tokenized on the hot path for a short stream
-    flushEstimate('openai-chat', state)
+    expect(state.outputTokens).toBe(0) // nothing tokenized yet for a short stream
+    flushEstimate(state)
     expect(state.outputTokens).toBe(expected)
     expect(state.finalUsageSeen).toBe(false)
   })
@@ -38,9 +38,11 @@ describe('incremental output estimator', () => {
     const piece = 'word '.repeat(40)
     for (let i = 0; i < 200; i++) transform(chunk({ content: piece }), ctx)
     expect(state.outputTokens).toBeGreaterThan(0) // batches were counted while streaming
-    expect(state.pendingChars!).toBeLessThan(8_192 + 1_000)
-    flushEstimate('openai-chat', state)
-    expect(state.outputTokens).toBe(200 * countTextTokens(piece))
+    expect(state.pendingText!.length).toBeLessThan(8_192)
+    flushEstimate(state)
+    // the truth is the whole text tokenized at once; each batch boundary may split one token in two
+    const whole = countTextTokens(piece.repeat(200))
+    expect(Math.abs(state.outputTokens - whole)).toBeLessThanOrEqual(Math.ceil((piece.length * 200) / 8_192) + 1)
   })
 
   it('stops counting once the provider usage chunk has passed', () => {
@@ -59,7 +61,7 @@ describe('incremental output estimator', () => {
     const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
     outputEstimator(state)(chunk({ content: 'hi' }, { usage: null }), makeContext())
     expect(state.finalUsageSeen).toBe(false)
-    flushEstimate('openai-chat', state)
+    flushEstimate(state)
     expect(state.outputTokens).toBe(countTextTokens('hi'))
   })
 
@@ -73,7 +75,7 @@ describe('incremental output estimator', () => {
     transform(delta({ type: 'text_delta', text: 'Bonjour tout le monde' }), ctx)
     transform(delta({ type: 'thinking_delta', thinking: 'let me think' }), ctx)
     transform(delta({ type: 'input_json_delta', partial_json: '{"city": "Par' }), ctx)
-    flushEstimate('anthropic-messages', state)
+    flushEstimate(state)
     expect(state.outputTokens).toBe(countTextTokens('Bonjour tout le monde') + countTextTokens('let me think') + countTextTokens('{"city": "Par'))
     transform(sseEvent(JSON.stringify({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 40 } }), 'message_delta'), ctx)
     expect(state.finalUsageSeen).toBe(true)
