@@ -2,6 +2,7 @@
 export { definePlugin, defineGatewayConfig } from './plugin.ts'
 export { GatewayError, ConfigError, type GatewayErrorOptions } from './errors.ts'
 export { parseOptions, z } from './options.ts'
+export { providerNameSchema, requiredApiKey, timeoutsSchema, upstreamOptionsShape } from './provider-options.ts'
 export { createGateway, type Gateway, type GatewayOptions } from './gateway.ts'
 export { startServer, type RunningServer } from './server.ts'
 export { loadGatewayConfig, resolveConfig, type ResolvedConfig } from './config.ts'

@@ -3,6 +3,7 @@ import { parseOptions, z } from '../../core/options.ts'
 import { ConfigError } from '../../core/errors.ts'
 import type { Clock, Target } from '../../core/types.ts'
 import { failureMatcherSchema, type FailureMatcher } from '../../core/failure.ts'
+import { timeoutsSchema } from '../../core/provider-options.ts'
 
 const clockSchema = z.custom<Clock>(
   (value) => typeof value === 'object' && value !== null && ['now', 'random', 'sleep'].every((fn) => typeof (value as any)[fn] === 'function'),
@@ -16,12 +17,6 @@ export const DEFAULT_FALLBACK_ON: FailureMatcher[] = [429, '5xx', 'timeout', 'co
 
 const modelRef = z.string().regex(/^[^/\s]+\/\S+$/, 'expected "provider/model"')
 
-const timeoutsSchema = z.strictObject({
-  connect: z.number().int().positive().optional(),
-  firstByte: z.number().int().positive().optional(),
-  idle: z.number().int().positive().optional(),
-  total: z.number().int().positive().optional(),
-})
 
 const targetSchema = z.union([
   modelRef,

@@ -6,11 +6,10 @@ import { definePlugin } from '../../../core/plugin.ts'
 import { parseOptions, z } from '../../../core/options.ts'
 import { createUpstreamClient } from '../../../core/upstream.ts'
 import { redactOptions } from '../../../core/redact.ts'
-import { openaiCompatibleSchema, timeoutsSchema } from '../openai-compatible/index.ts'
-import { requiredApiKey } from '../presets/api-key.ts'
+import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/provider-options.ts'
 
 const optionsSchema = z.strictObject({
-  name: openaiCompatibleSchema.shape.name.default('anthropic'),
+  name: providerNameSchema.default('anthropic'),
   apiKey: requiredApiKey('ANTHROPIC_API_KEY'),
   /** The API origin, without `/v1` (as in Anthropic's own SDK). */
   baseURL: z.url().default('https://api.anthropic.com'),
@@ -19,9 +18,7 @@ const optionsSchema = z.strictObject({
   /** Beta features sent as `anthropic-beta` on every request (a client's own `anthropic-beta` is added to them). */
   betas: z.array(z.string().min(1)).optional(),
   models: z.array(z.string()).default(['claude-opus-4-1', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-3-5-haiku-latest']),
-  headers: z.record(z.string(), z.string()).optional(),
-  timeouts: timeoutsSchema.optional(),
-  connections: z.number().int().positive().optional(),
+  ...upstreamOptionsShape,
 })
 
 export type AnthropicOptions = z.input<typeof optionsSchema>

@@ -7,11 +7,10 @@ import { definePlugin } from '../../../core/plugin.ts'
 import { parseOptions, z } from '../../../core/options.ts'
 import { createUpstreamClient } from '../../../core/upstream.ts'
 import { redactOptions } from '../../../core/redact.ts'
-import { openaiCompatibleSchema, timeoutsSchema } from '../openai-compatible/index.ts'
-import { requiredApiKey } from '../presets/api-key.ts'
+import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/provider-options.ts'
 
 const optionsSchema = z.strictObject({
-  name: openaiCompatibleSchema.shape.name.default('azure'),
+  name: providerNameSchema.default('azure'),
   /** The Azure resource: requests go to `https://{resourceName}.openai.azure.com`. */
   resourceName: z.string().regex(/^[a-z0-9][a-z0-9-]*$/i, 'resourceName is the resource\'s subdomain (letters, digits, "-")').optional(),
   /** The endpoint origin instead of `resourceName` (a mirror, a proxy, a mock). */
@@ -22,9 +21,7 @@ const optionsSchema = z.strictObject({
   deployments: z.record(z.string(), z.string().min(1)).optional(),
   /** Names for GET /v1/models; default: the keys of `deployments`. */
   models: z.array(z.string()).optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  timeouts: timeoutsSchema.optional(),
-  connections: z.number().int().positive().optional(),
+  ...upstreamOptionsShape,
 }).refine((o) => (o.resourceName === undefined) !== (o.baseURL === undefined), { message: 'give exactly one of resourceName or baseURL' })
 
 export type AzureOptions = z.input<typeof optionsSchema>

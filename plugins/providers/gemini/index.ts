@@ -8,19 +8,16 @@ import { parseOptions, z } from '../../../core/options.ts'
 import { createUpstreamClient } from '../../../core/upstream.ts'
 import { redactOptions } from '../../../core/redact.ts'
 import type { ProviderRequest } from '../../../core/types.ts'
-import { openaiCompatibleSchema, timeoutsSchema } from '../openai-compatible/index.ts'
-import { requiredApiKey } from '../presets/api-key.ts'
+import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/provider-options.ts'
 
 const optionsSchema = z.strictObject({
-  name: openaiCompatibleSchema.shape.name.default('gemini'),
+  name: providerNameSchema.default('gemini'),
   apiKey: requiredApiKey('GEMINI_API_KEY'),
   /** The API origin, without the version. */
   baseURL: z.url().default('https://generativelanguage.googleapis.com'),
   apiVersion: z.string().regex(/^v[0-9a-z]+$/, 'apiVersion looks like "v1beta" or "v1"').default('v1beta'),
   models: z.array(z.string()).default(['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-2.0-flash', 'gemini-embedding-001', 'text-embedding-004']),
-  headers: z.record(z.string(), z.string()).optional(),
-  timeouts: timeoutsSchema.optional(),
-  connections: z.number().int().positive().optional(),
+  ...upstreamOptionsShape,
 })
 
 export type GeminiOptions = z.input<typeof optionsSchema>

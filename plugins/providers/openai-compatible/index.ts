@@ -6,25 +6,15 @@ import { definePlugin } from '../../../core/plugin.ts'
 import { parseOptions, z } from '../../../core/options.ts'
 import { createUpstreamClient } from '../../../core/upstream.ts'
 import { redactOptions } from '../../../core/redact.ts'
-
-export const timeoutsSchema = z.strictObject({
-  connect: z.number().int().positive().optional(),
-  firstByte: z.number().int().positive().optional(),
-  idle: z.number().int().positive().optional(),
-  total: z.number().int().positive().optional(),
-})
+import { providerNameSchema, upstreamOptionsShape } from '../../../core/provider-options.ts'
 
 export const openaiCompatibleSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'a provider name is letters, digits, ".", "_" or "-" (it is the model prefix)'),
+  name: providerNameSchema,
   baseURL: z.url(),
   apiKey: z.string().optional(),
   /** Model names listed by GET /v1/models (any model can be called regardless). */
   models: z.array(z.string()).optional(),
-  /** Extra headers sent upstream (e.g. OpenAI-Organization). */
-  headers: z.record(z.string(), z.string()).optional(),
-  timeouts: timeoutsSchema.optional(),
-  /** Max sockets to the upstream. */
-  connections: z.number().int().positive().optional(),
+  ...upstreamOptionsShape,
 })
 
 export type OpenAICompatibleOptions = z.input<typeof openaiCompatibleSchema>

@@ -1,24 +1,24 @@
 /** `openai()`: the OpenAI API. An OpenAI-compatible provider with OpenAI's base URL and headers. */
 import { definePlugin } from '../../../core/plugin.ts'
 import { parseOptions, z } from '../../../core/options.ts'
-import { openaiCompatible, timeoutsSchema } from '../openai-compatible/index.ts'
+import { providerNameSchema, upstreamOptionsShape } from '../../../core/provider-options.ts'
+import { openaiCompatible } from '../openai-compatible/index.ts'
 
 const optionsSchema = z.strictObject({
-  name: z.string().default('openai'),
+  name: providerNameSchema.default('openai'),
   apiKey: z.string({ error: 'apiKey is required (set OPENAI_API_KEY)' }).min(1, 'apiKey is required (set OPENAI_API_KEY)'),
   baseURL: z.url().default('https://api.openai.com/v1'),
   organization: z.string().optional(),
   project: z.string().optional(),
   models: z.array(z.string()).default(['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-4.1-mini', 'o4-mini', 'text-embedding-3-small']),
-  timeouts: timeoutsSchema.optional(),
-  connections: z.number().int().positive().optional(),
+  ...upstreamOptionsShape,
 })
 
 export type OpenAIOptions = z.input<typeof optionsSchema>
 
 export const openai = definePlugin((input: OpenAIOptions) => {
   const { organization, project, ...options } = parseOptions('openai', optionsSchema, input)
-  const headers: Record<string, string> = {}
+  const headers: Record<string, string> = { ...options.headers }
   if (organization) headers['openai-organization'] = organization
   if (project) headers['openai-project'] = project
   return openaiCompatible({ ...options, headers })

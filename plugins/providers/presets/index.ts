@@ -4,7 +4,7 @@
  */
 import { definePlugin } from '../../../core/plugin.ts'
 import { parseOptions, z } from '../../../core/options.ts'
-import { requiredApiKey } from './api-key.ts'
+import { requiredApiKey } from '../../../core/provider-options.ts'
 import { openaiCompatible, openaiCompatibleSchema, type OpenAICompatibleOptions } from '../openai-compatible/index.ts'
 
 interface PresetSpec {
