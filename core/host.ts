@@ -5,12 +5,11 @@
 import { createHooks, type Hookable } from 'hookable'
 import type { Storage } from 'unstorage'
 import type { ConsolaInstance } from 'consola'
-import type { H3 } from 'h3'
+import type { H3, H3Event } from 'h3'
 import { pluginStorage } from './storage.ts'
 import { ConfigError } from './errors.ts'
 import { redactOptions } from './redact.ts'
-import type { Clock, GatewayHooks, HookName, PluginContext, Provider, RouteMethod, Services, SluicePlugin, Teardown } from './types.ts'
-import type { H3Event } from 'h3'
+import type { Clock, HookName, PluginContext, Provider, RouteMethod, Services, SluicePlugin, Teardown } from './types.ts'
 
 export interface PluginHostOptions {
   logger: ConsolaInstance
