@@ -1,7 +1,8 @@
 /** Hand-built request contexts, a virtual clock and a captured logger for driving the governor's hooks directly. */
-import type { ConsolaInstance } from 'consola'
+import { createConsola, type ConsolaInstance } from 'consola'
+import { startPluginHost } from '../helpers/plugin-host.ts'
 import { GatewayError } from '../../core/errors.ts'
-import type { Clock, InboundApi, PluginContext, Principal, RequestContext, RequestRecord, SluicePlugin, Target, Usage } from '../../core/types.ts'
+import type { Clock, InboundApi, Principal, RequestContext, RequestRecord, SluicePlugin, Target, Usage } from '../../core/types.ts'
 
 export interface VirtualClock extends Clock {
   advance(ms: number): void
@@ -97,16 +98,12 @@ export interface CapturedLogger {
 
 export function capturedLogger(): CapturedLogger {
   const lines: Array<{ level: string; message: string }> = []
-  const at = (level: string) => (...args: unknown[]) => lines.push({ level, message: args.map(String).join(' ') })
-  const logger = { warn: at('warn'), info: at('info'), error: at('error'), debug: at('debug'), log: at('log') } as unknown as ConsolaInstance
+  const logger = createConsola({ level: 5, throttle: 0, reporters: [{ log: (entry) => void lines.push({ level: entry.type, message: entry.args.map(String).join(' ') }) }] })
   return { logger, lines }
 }
 
-/** Runs a plugin's setup with just the parts the governor uses; returns its teardown. */
+/** Sets the plugin up on the core's plugin host; returns its teardown. */
 export async function setUp(plugin: SluicePlugin, clock: Clock, logger: ConsolaInstance = capturedLogger().logger): Promise<() => Promise<void>> {
-  const gw = { name: plugin.name, clock, logger } as unknown as PluginContext
-  const teardown = await plugin.setup?.(gw)
-  return async () => {
-    if (typeof teardown === 'function') await teardown()
-  }
+  const host = await startPluginHost([plugin], { clock, logger })
+  return host.close
 }

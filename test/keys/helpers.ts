@@ -1,13 +1,13 @@
 /**
- * A small in-process stand-in for the plugin host: an h3 app whose admin routes render GatewayErrors the way
- * the core does (`{ error: { message, type, code } }`), a memory (or given) unstorage, a Map-backed
- * provide/inject, a fake clock and a logger whose lines the tests can read.
+ * The keys plugin on the core's own plugin host (test/helpers/plugin-host.ts), with a fake clock; `admin()`
+ * calls the admin routes with the admin key.
  */
-import { H3, type H3Event } from 'h3'
-import { createConsola, type LogObject } from 'consola'
-import { createStorage, prefixStorage, type Storage } from 'unstorage'
+import type { H3 } from 'h3'
+import type { LogObject } from 'consola'
+import type { Storage } from 'unstorage'
+import { startPluginHost } from '../helpers/plugin-host.ts'
 import { GatewayError } from '../../core/errors.ts'
-import type { Clock, ModelPrice, PluginContext, RequestContext, RequestRecord, Services, Target, Teardown, Usage } from '../../core/types.ts'
+import type { Clock, ModelPrice, PluginContext, RequestContext, RequestRecord, Services, Target, Usage } from '../../core/types.ts'
 import { keys, type KeysPluginOptions } from '../../plugins/keys/index.ts'
 
 export interface FakeClock extends Clock {
@@ -45,59 +45,21 @@ export async function startKeys(
   options: KeysPluginOptions = {},
   env: { storage?: Storage; clock?: FakeClock } = {},
 ): Promise<Harness> {
-  const app = new H3()
-  const storage = env.storage ?? createStorage()
   const clock = env.clock ?? fakeClock()
-  const services = new Map<string, unknown>()
-  const logs: LogObject[] = []
-  const logger = createConsola({ level: 5, throttle: 0, reporters: [{ log: (entry) => void logs.push(entry) }] })
-  const gw: PluginContext = {
-    name: 'keys',
-    logger,
-    storage: prefixStorage(storage, 'plugins:keys'),
-    rootStorage: storage,
-    app,
-    hook: () => () => {},
-    registerProvider() {},
-    getProvider: () => undefined,
-    addModels() {},
-    clock,
-    admin(method, path, handler) {
-      app.on(method, `/admin${path}`, async (event: H3Event) => {
-        try {
-          return await handler(event)
-        } catch (error) {
-          if (GatewayError.is(error)) {
-            return Response.json({ error: { message: error.message, type: error.type ?? 'api_error', code: error.code ?? null } }, { status: error.status })
-          }
-          logger.error(error)
-          return Response.json({ error: { message: 'internal error', type: 'api_error', code: null } }, { status: 500 })
-        }
-      })
-    },
-    provide(name, value) {
-      services.set(name, value)
-    },
-    inject<K extends keyof Services>(name: K) {
-      return services.get(name) as Services[K] | undefined
-    },
-    plugins: () => [],
-    onReady: () => {},
-  }
   const plugin = keys(options)
-  const teardown = (await plugin.setup!(gw)) as Teardown | undefined
+  const host = await startPluginHost([plugin], { storage: env.storage, clock })
   return {
     plugin,
-    gw,
-    app,
+    gw: host.context(plugin.name),
+    app: host.app,
     clock,
-    storage,
-    services,
-    logs,
+    storage: host.storage,
+    services: host.services,
+    logs: host.logs,
     async admin(method, path, body) {
       const init: RequestInit = { method, headers: { 'content-type': 'application/json' } }
       if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body)
-      const response = await app.request(path, init)
+      const response = await host.adminRequest(path, init)
       const text = await response.text()
       let parsed: unknown = text
       try {
@@ -105,9 +67,7 @@ export async function startKeys(
       } catch {}
       return { status: response.status, body: parsed }
     },
-    async close() {
-      await teardown?.()
-    },
+    close: () => host.close(),
   }
 }
 

@@ -1,16 +1,12 @@
-/** Test helpers for the usage and metrics plugins: a hand-built plugin host, records, contexts and a manual clock. */
+/** Test helpers for the usage and metrics plugins: the core's plugin host, records, contexts and a manual clock. */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createConsola, type LogObject } from 'consola'
-import { createStorage } from 'unstorage'
-import { H3 } from 'h3'
-import { createAdminMount } from '../../core/admin.ts'
-import type {
-  Clock, GatewayHooks, HookName, InboundApi, PluginContext, RequestContext, RequestRecord, Services, SluicePlugin, Usage,
-} from '../../core/types.ts'
+import { startPluginHost, TEST_ADMIN_KEY } from '../helpers/plugin-host.ts'
+import type { Clock, InboundApi, RequestContext, RequestRecord, Services, SluicePlugin, Usage } from '../../core/types.ts'
 
-export const ADMIN_KEY = 'test-admin-key'
+export const ADMIN_KEY = TEST_ADMIN_KEY
 
 /** A clock whose sleeps resolve only when the test advances it: no real waiting, no stray timer firing. */
 export class ManualClock implements Clock {
@@ -50,71 +46,26 @@ export function tempDir(prefix = 'sluice-usage-'): { dir: string; cleanup: () =>
 }
 
 /**
- * A minimal plugin host: sorts by order like the core, runs setups, keeps services, mounts admin routes behind
- * ADMIN_KEY with the core's own guard, and calls `record` hooks in order without awaiting them (as the core does).
+ * The plugins on the core's own plugin host (test/helpers/plugin-host.ts); `record` calls the record hooks in
+ * order without awaiting them, as the pipeline does, and collects their promises.
  */
 export async function startPlugins(plugins: SluicePlugin[], options: { clock?: Clock } = {}) {
-  const { logger, logs } = testLogger()
-  const app = new H3()
-  const storage = createStorage()
-  const services = new Map<string, unknown>()
   const clock = options.clock ?? new ManualClock()
-  const admin = createAdminMount(app, ADMIN_KEY, logger)
-  const order = (p: SluicePlugin) => p.order ?? (p.enforce === 'pre' ? -100 : p.enforce === 'post' ? 100 : 0)
-  const sorted = plugins.map((plugin, index) => ({ plugin, index }))
-    .sort((a, b) => order(a.plugin) - order(b.plugin) || a.index - b.index).map(({ plugin }) => plugin)
-  const extraHooks: Array<{ name: HookName; fn: any }> = []
-  const teardowns: Array<() => unknown> = []
-  for (const plugin of sorted) {
-    const gw: PluginContext = {
-      name: plugin.name,
-      logger: logger.withTag(plugin.name),
-      storage,
-      rootStorage: storage,
-      app,
-      clock,
-      hook(name, fn) {
-        const entry = { name, fn }
-        extraHooks.push(entry)
-        return () => extraHooks.splice(extraHooks.indexOf(entry), 1)
-      },
-      registerProvider() {},
-      getProvider: () => undefined,
-      addModels() {},
-      admin: admin.mount,
-      provide: (name, value) => { services.set(name, value) },
-      inject: <K extends keyof Services>(name: K) => services.get(name) as Services[K] | undefined,
-      plugins: () => [],
-      onReady: () => {},
-    }
-    const teardown = await plugin.setup?.(gw)
-    if (typeof teardown === 'function') teardowns.push(teardown)
-  }
-  const hooksOf = <N extends HookName>(name: N): GatewayHooks[N][] => [
-    ...sorted.map((p) => p.hooks?.[name]).filter((fn): fn is GatewayHooks[N] => typeof fn === 'function'),
-    ...extraHooks.filter((h) => h.name === name).map((h) => h.fn),
-  ]
+  const host = await startPluginHost(plugins, { clock })
   return {
-    app,
-    services,
+    app: host.app,
+    services: host.services,
     clock,
-    logs,
-    inject: <K extends keyof Services>(name: K) => services.get(name) as Services[K] | undefined,
-    /** Like the core: each record hook called in order, promises collected (the core does not await them). */
+    logs: host.logs,
+    inject: <K extends keyof Services>(name: K) => host.services.get(name) as Services[K] | undefined,
     record(record: RequestRecord, ctx: RequestContext): Promise<unknown> {
-      const pending: unknown[] = []
-      for (const hook of hooksOf('record')) pending.push(hook(record, ctx))
-      return Promise.allSettled(pending)
+      return Promise.allSettled(host.hooksOf('record').map((hook) => hook(record, ctx)))
     },
     streamTransforms(ctx: RequestContext) {
-      return hooksOf('stream').map((hook) => hook(ctx)).filter((t) => typeof t === 'function')
+      return host.hooksOf('stream').map((hook) => hook(ctx)).filter((t) => typeof t === 'function')
     },
-    adminRequest(path: string, init: RequestInit = {}) {
-      return app.request(path, { ...init, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(init.headers as any) } })
-    },
-    async stop() {
-      for (const teardown of teardowns.reverse()) await teardown()
-    },
+    adminRequest: host.adminRequest,
+    stop: host.close,
   }
 }
 
