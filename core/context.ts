@@ -1,6 +1,6 @@
 /** Builds the per-request context every hook receives. */
 import { HeaderBag } from './headers.ts'
-import type { InboundApi, RequestContext, Usage } from './types.ts'
+import type { InboundApi, RequestContext, RequestRecord, Usage } from './types.ts'
 
 export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false }
@@ -34,5 +34,29 @@ export function createContext(request: Request, api: InboundApi, id: string, sig
     firstByteAt: undefined,
     attempts: 0,
     target: undefined,
+  }
+}
+
+/** The record a finished request leaves behind, read off its context. */
+export function recordOf(ctx: RequestContext, status: number, outcome: string, endedAt: number, errorMessage?: string): RequestRecord {
+  return {
+    id: ctx.id,
+    startedAt: ctx.startedAt,
+    endedAt,
+    api: ctx.api,
+    stream: ctx.stream,
+    requestedModel: ctx.model,
+    provider: ctx.target?.provider,
+    upstreamModel: ctx.target?.model,
+    principalId: ctx.principal?.id,
+    principalName: ctx.principal?.name,
+    tags: ctx.principal?.tags,
+    status,
+    outcome,
+    errorMessage,
+    usage: ctx.usage,
+    latencyMs: endedAt - ctx.startedAt,
+    ttfbMs: ctx.firstByteAt === undefined ? undefined : ctx.firstByteAt - ctx.startedAt,
+    attempts: ctx.attempts,
   }
 }

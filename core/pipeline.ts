@@ -9,7 +9,7 @@ import type { ConsolaInstance } from 'consola'
 import { Readable } from 'node:stream'
 import { FastResponse } from 'srvx'
 import { GatewayError } from './errors.ts'
-import { createContext, requestIdFor } from './context.ts'
+import { createContext, recordOf, requestIdFor } from './context.ts'
 import { readJsonBody } from './body.ts'
 import { CLIENT_CLOSED, errorInfo, errorResponse, toGatewayError } from './respond.ts'
 import { SSEParser, eventText, sseEvent } from './sse.ts'
@@ -258,27 +258,7 @@ class Exchange {
     if (this.#done) return
     this.#done = true
     const { ctx } = this
-    const endedAt = this.pipeline.now()
-    this.pipeline.finished({
-      id: ctx.id,
-      startedAt: ctx.startedAt,
-      endedAt,
-      api: ctx.api,
-      stream: ctx.stream,
-      requestedModel: ctx.model,
-      provider: ctx.target?.provider,
-      upstreamModel: ctx.target?.model,
-      principalId: ctx.principal?.id,
-      principalName: ctx.principal?.name,
-      tags: ctx.principal?.tags,
-      status,
-      outcome,
-      errorMessage,
-      usage: ctx.usage,
-      latencyMs: endedAt - ctx.startedAt,
-      ttfbMs: ctx.firstByteAt === undefined ? undefined : ctx.firstByteAt - ctx.startedAt,
-      attempts: ctx.attempts,
-    }, ctx)
+    this.pipeline.finished(recordOf(ctx, status, outcome, this.pipeline.now(), errorMessage), ctx)
   }
 
   gateResponse(response: Response): Response {

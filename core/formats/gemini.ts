@@ -5,7 +5,7 @@
  */
 import type { SSEEvent, Usage } from '../types.ts'
 import type { ErrorInfo, StreamUsageReader, TranslateInfo } from './types.ts'
-import { typeForStatus } from './openai-chat.ts'
+import { statusForType, typeForStatus } from './openai-chat.ts'
 import {
   badRequest, budgetForReasoning, emptyUsage, guessMediaType, isRecord, numberOrUndefined, parseArguments,
   safeId,
@@ -44,19 +44,6 @@ export function geminiErrorInfo(status: number, body: unknown): ErrorInfo {
   // A bad key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID: say what it is.
   if (Array.isArray(error?.details) && error.details.some((d: any) => d?.reason === 'API_KEY_INVALID')) type = 'authentication_error'
   return { status, message, type, code: typeof error?.status === 'string' ? error.status : null, param: null }
-}
-
-function statusForType(type: string): number {
-  switch (type) {
-    case 'invalid_request_error': return 400
-    case 'authentication_error': return 401
-    case 'permission_error': return 403
-    case 'not_found_error': return 404
-    case 'rate_limit_error': return 429
-    case 'overloaded_error': return 503
-    case 'timeout_error': return 504
-    default: return 500
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -34,6 +34,20 @@ export function typeForStatus(status: number): string {
   return 'api_error'
 }
 
+/** The status an OpenAI-style error type stands for (the inverse of typeForStatus; Gemini errors read the same way). */
+export function statusForType(type: string): number {
+  switch (type) {
+    case 'invalid_request_error': return 400
+    case 'authentication_error': return 401
+    case 'permission_error': return 403
+    case 'not_found_error': return 404
+    case 'rate_limit_error': return 429
+    case 'overloaded_error': return 503
+    case 'timeout_error': return 504
+    default: return 500
+  }
+}
+
 /** Copies an OpenAI `usage` object into the running counters. */
 export function applyOpenAIUsage(raw: any, usage: Usage): boolean {
   if (!raw || typeof raw !== 'object') return false
@@ -314,7 +328,7 @@ export function createOpenAIChatStreamDecoder(info: TranslateInfo): StreamDecode
     if (!isRecord(chunk)) return []
     if (isRecord(chunk.error)) {
       const e = openaiErrorInfo(500, chunk)
-      return [{ type: 'error', status: statusForOpenAIType(e.type), message: e.message, errorType: e.type }]
+      return [{ type: 'error', status: statusForType(e.type), message: e.message, errorType: e.type }]
     }
     const out: CanonicalStreamEvent[] = []
     if (!started) {
@@ -348,19 +362,6 @@ export function createOpenAIChatStreamDecoder(info: TranslateInfo): StreamDecode
     if (usage) out.push({ type: 'usage', usage })
     if (choice?.finish_reason) out.push({ type: 'finish', reason: OPENAI_FINISH[choice.finish_reason] ?? 'stop' })
     return out
-  }
-}
-
-function statusForOpenAIType(type: string): number {
-  switch (type) {
-    case 'invalid_request_error': return 400
-    case 'authentication_error': return 401
-    case 'permission_error': return 403
-    case 'not_found_error': return 404
-    case 'rate_limit_error': return 429
-    case 'overloaded_error': return 503
-    case 'timeout_error': return 504
-    default: return 500
   }
 }
 

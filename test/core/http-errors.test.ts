@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request as httpRequest } from 'node:http'
 import { startMockOpenAI, type MockOpenAI } from '../fixtures/mock-openai.ts'
 import { startGatewayFromFile, type TestGateway } from '../helpers/gateway.ts'
+import { createGateway } from '../../core/gateway.ts'
+import { createLogger } from '../../core/logger.ts'
+import type { PluginContext } from '../../core/types.ts'
 
 let mock: MockOpenAI
 let gateway: TestGateway
@@ -122,8 +125,21 @@ describe('service routes', () => {
     expect(ids).toContain('openai/gpt-4o')
   })
 
-  it('admin routes are off without an admin key', async () => {
-    const response = await fetch(`${gateway.url}/admin/keys`)
-    expect(response.status).toBe(404)
+  it('admin routes a plugin mounts answer 404 when no admin key is configured, and 401/200 when one is', async () => {
+    const adminRoute = { name: 'admin-route', setup: (gw: PluginContext) => gw.admin('GET', '/ping', () => ({ pong: true })) }
+    const off = await createGateway({ storage: { driver: 'memory' }, plugins: [adminRoute] }, { logger: createLogger('silent') })
+    const on = await createGateway({ storage: { driver: 'memory' }, adminKey: 'an-admin-key-of-16+chars', plugins: [adminRoute] }, { logger: createLogger('silent') })
+    try {
+      const closed = await off.fetch(new Request('http://gw/admin/ping', { headers: { authorization: 'Bearer an-admin-key-of-16+chars' } }))
+      expect(closed.status).toBe(404)
+      expect((await closed.json()).error.message).toMatch(/admin API is off/)
+      expect((await on.fetch(new Request('http://gw/admin/ping'))).status).toBe(401)
+      expect((await on.fetch(new Request('http://gw/admin/ping', { headers: { 'x-api-key': 'wrong-key-of-16-chars!' } }))).status).toBe(401)
+      const ok = await on.fetch(new Request('http://gw/admin/ping', { headers: { authorization: 'Bearer an-admin-key-of-16+chars' } }))
+      expect(await ok.json()).toEqual({ pong: true })
+    } finally {
+      await off.close()
+      await on.close()
+    }
   })
 })

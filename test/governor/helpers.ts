@@ -2,6 +2,7 @@
 import { createConsola, type ConsolaInstance } from 'consola'
 import { startPluginHost } from '../helpers/plugin-host.ts'
 import { GatewayError } from '../../core/errors.ts'
+import { recordOf } from '../../core/context.ts'
 import type { Clock, InboundApi, Principal, RequestContext, RequestRecord, SluicePlugin, Target, Usage } from '../../core/types.ts'
 
 export interface VirtualClock extends Clock {
@@ -60,20 +61,7 @@ export function context(init: ContextInit = {}): RequestContext {
 }
 
 export function record(ctx: RequestContext, status: number, outcome: string, usage: Partial<Usage> = {}): RequestRecord {
-  return {
-    id: ctx.id,
-    startedAt: ctx.startedAt,
-    endedAt: ctx.startedAt + 1,
-    api: ctx.api,
-    stream: ctx.stream,
-    requestedModel: ctx.model,
-    principalId: ctx.principal?.id,
-    status,
-    outcome,
-    usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false, ...usage },
-    latencyMs: 1,
-    attempts: 1,
-  }
+  return { ...recordOf(ctx, status, outcome, ctx.startedAt + 1), usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false, ...usage } }
 }
 
 /** Runs the limit hook: undefined when admitted, the GatewayError when refused. */

@@ -7,6 +7,7 @@ import type { LogObject } from 'consola'
 import type { Storage } from 'unstorage'
 import { startPluginHost } from '../helpers/plugin-host.ts'
 import { GatewayError } from '../../core/errors.ts'
+import { recordOf } from '../../core/context.ts'
 import type { Clock, ModelPrice, PluginContext, RequestContext, RequestRecord, Services, Target, Usage } from '../../core/types.ts'
 import { keys, type KeysPluginOptions } from '../../plugins/keys/index.ts'
 
@@ -110,21 +111,7 @@ export function requestContext(init: {
 }
 
 export function recordFor(ctx: RequestContext, costUSD: number | undefined, status = 200): RequestRecord {
-  return {
-    id: ctx.id,
-    startedAt: ctx.startedAt,
-    endedAt: ctx.startedAt + 1,
-    api: ctx.api,
-    stream: ctx.stream,
-    requestedModel: ctx.model,
-    principalId: ctx.principal?.id,
-    status,
-    outcome: status === 200 ? 'ok' : 'error',
-    usage: ctx.usage,
-    latencyMs: 1,
-    attempts: 1,
-    costUSD,
-  }
+  return { ...recordOf(ctx, status, status === 200 ? 'ok' : 'error', ctx.startedAt + 1), costUSD }
 }
 
 /** Calls a hook, returning the GatewayError it threw (or undefined); any other throw fails the test. */

@@ -6,9 +6,9 @@
 import { createConsola } from 'consola'
 import { GatewayError } from '../../core/errors.ts'
 import { timeoutError } from '../../core/upstream.ts'
-import { createContext } from '../../core/context.ts'
+import { createContext, recordOf } from '../../core/context.ts'
 import { sortPlugins } from '../../core/host.ts'
-import type { Attempt, CallNext, Clock, PluginContext, Provider, ProviderRequest, ProviderResponse, RequestContext, RequestRecord, Services, SluicePlugin, Target } from '../../core/types.ts'
+import type { Attempt, CallNext, Clock, PluginContext, Provider, ProviderRequest, ProviderResponse, RequestContext, Services, SluicePlugin, Target } from '../../core/types.ts'
 
 /** mulberry32: a small seeded PRNG, so "random" tests are repeatable. */
 export function seeded(seed: number): () => number {
@@ -149,11 +149,7 @@ export async function createTestGateway(plugins: SluicePlugin[], providers: Prov
   async function request(model: string, options: { signal?: AbortSignal; context?: RequestContext } = {}): Promise<Result> {
     const ctx = options.context ?? context(model, options.signal)
     const result = await run(ctx)
-    const record: RequestRecord = {
-      id: ctx.id, startedAt: ctx.startedAt, endedAt: clock.now(), api: ctx.api, stream: ctx.stream, requestedModel: ctx.model,
-      provider: ctx.target?.provider, upstreamModel: ctx.target?.model,
-      status: statusOf(result) ?? 500, outcome: result.ok ? 'ok' : 'error', usage: ctx.usage, latencyMs: clock.now() - ctx.startedAt, attempts: ctx.attempts,
-    }
+    const record = recordOf(ctx, statusOf(result) ?? 500, result.ok ? 'ok' : 'error', clock.now())
     for (const hook of recordHooks) await hook(record, ctx)
     return result
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createConsola, type LogObject } from 'consola'
 import { startPluginHost, TEST_ADMIN_KEY } from '../helpers/plugin-host.ts'
+import { recordOf } from '../../core/context.ts'
 import type { Clock, InboundApi, RequestContext, RequestRecord, Services, SluicePlugin, Usage } from '../../core/types.ts'
 
 export const ADMIN_KEY = TEST_ADMIN_KEY
@@ -123,25 +124,7 @@ export function makeContext(overrides: Partial<RequestContext> & { api?: Inbound
 
 /** The record the core would build from a context. */
 export function recordFrom(ctx: RequestContext, status: number, outcome: string): RequestRecord {
-  return {
-    id: ctx.id,
-    startedAt: ctx.startedAt,
-    endedAt: ctx.startedAt + 500,
-    api: ctx.api,
-    stream: ctx.stream,
-    requestedModel: ctx.model,
-    provider: ctx.target?.provider,
-    upstreamModel: ctx.target?.model,
-    principalId: ctx.principal?.id,
-    principalName: ctx.principal?.name,
-    tags: ctx.principal?.tags,
-    status,
-    outcome,
-    usage: ctx.usage,
-    latencyMs: 500,
-    ttfbMs: ctx.firstByteAt === undefined ? undefined : ctx.firstByteAt - ctx.startedAt,
-    attempts: ctx.attempts,
-  }
+  return recordOf(ctx, status, outcome, ctx.startedAt + 500)
 }
 
 /** Reads an SSE response body until `predicate` holds for the text so far. */
