@@ -27,6 +27,9 @@ import type {
 
 type Hook<N extends keyof GatewayHooks> = GatewayHooks[N]
 
+/** consola's level for `info`. */
+const LOG_INFO = 3
+
 /** Runs gate hooks in order and stops at the first that sets `ctx.response` (a throw stops it too). */
 function gateCaller(hooks: Hook<'auth'>[], [ctx]: [RequestContext]): void | Promise<void> {
   for (let i = 0; i < hooks.length; i++) {
@@ -228,6 +231,7 @@ export class Pipeline {
         }
       }
     }, 'record', [record, ctx] as any)
+    if (logger.level < LOG_INFO) return // the request line is not shown: do not build it
     const target = record.provider ? ` → ${record.provider}/${record.upstreamModel}` : ''
     const tokens = record.usage.inputTokens || record.usage.outputTokens ? ` ${record.usage.inputTokens}+${record.usage.outputTokens} tok${record.usage.estimated ? ' (est)' : ''}` : ''
     logger.info(`${record.status} ${record.api} ${record.requestedModel}${target} ${record.latencyMs}ms${tokens} ${record.id}`)

@@ -127,6 +127,15 @@ function connectionError(error: unknown, timeouts: Required<Timeouts>): GatewayE
   return new GatewayError(502, 'could not reach the upstream provider', { type: 'api_error', code: 'connection_error', upstream: true, cause: error })
 }
 
+/**
+ * A provider response whose web `Headers` are built only when read: the success path never reads them, and a
+ * `Headers` costs microseconds per field on Node 20 (retry-after on errors and plugins that look do read them).
+ */
+function lazyHeaders(response: Omit<ProviderResponse, 'headers'>, raw: Record<string, string | string[] | undefined>): ProviderResponse {
+  let headers: Headers | undefined
+  return Object.defineProperty(response, 'headers', { get: () => (headers ??= toHeaders(raw)), enumerable: true }) as ProviderResponse
+}
+
 function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
   const headers = new Headers()
   for (const name in raw) {
@@ -168,10 +177,12 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
       throw deadlines.explain(error)
     }
 
-    const headers = toHeaders(response.headers as Record<string, string | string[] | undefined>)
-    const ok = response.statusCode >= 200 && response.statusCode < 300
-    if (req.stream && ok && (headers.get('content-type') ?? '').includes('text/event-stream')) {
-      return { status: response.statusCode, headers, format: req.format, stream: await startStream(response.body, deadlines) }
+    const raw = response.headers as Record<string, string | string[] | undefined>
+    const status = response.statusCode
+    const ok = status >= 200 && status < 300
+    const contentType = String(raw['content-type'] ?? '')
+    if (req.stream && ok && contentType.includes('text/event-stream')) {
+      return lazyHeaders({ status, format: req.format, stream: await startStream(response.body, deadlines) }, raw)
     }
     // JSON (or an error body): read it whole, under the same deadlines.
     let text = ''
@@ -191,7 +202,7 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
       if (ok) throw new GatewayError(502, 'upstream returned invalid JSON', { type: 'api_error', code: 'invalid_upstream_response', upstream: true })
       json = { error: { message: text.slice(0, 500) } }
     }
-    return { status: response.statusCode, headers, format: req.format, body: json, text }
+    return lazyHeaders({ status, format: req.format, body: json, text }, raw)
   }
 
   return {
