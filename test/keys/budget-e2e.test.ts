@@ -12,30 +12,24 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
-import { startMockOpenAI, type MockOpenAI } from '../fixtures/mock-openai.ts'
-import { eventually, startGatewayFromFile, type TestGateway } from '../helpers/gateway.ts'
-import { ADMIN_KEY, adminApi, tempDir } from './e2e.ts'
+import type { MockOpenAI } from '../fixtures/mock-openai.ts'
+import { eventually, type TestGateway } from '../helpers/gateway.ts'
+import { adminApi, startKeysRig } from './e2e.ts'
 
 const USD_PER_TOKEN = 0.01
 const MODEL = 'openai/gpt-4o-mini'
 const EPSILON = 1e-9
 
+let rig: Awaited<ReturnType<typeof startKeysRig>>
 let mock: MockOpenAI
 let gateway: TestGateway
-let dir: ReturnType<typeof tempDir>
 let admin: ReturnType<typeof adminApi>
 
 beforeAll(async () => {
-  dir = tempDir('budget')
-  mock = await startMockOpenAI()
-  gateway = await startGatewayFromFile('keys-e2e.config.ts', { SLUICE_KEYS_TEST_DIR: dir.path, SLUICE_KEYS_ADMIN_KEY: ADMIN_KEY, MOCK_OPENAI_URL: mock.url })
-  admin = adminApi(gateway.url)
+  rig = await startKeysRig('budget')
+  ;({ mock, gateway, admin } = rig)
 })
-afterAll(async () => {
-  await gateway?.close()
-  await mock?.close()
-  dir?.remove()
-})
+afterAll(() => rig?.close())
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length
 

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { startMockOpenAI } from '../fixtures/mock-openai.ts'
+import { startGatewayFromFile } from '../helpers/gateway.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const ADMIN_KEY = 'admin-key-for-keys-e2e-0123456789'
@@ -100,4 +102,21 @@ export function chat(baseUrl: string, key: string | undefined, body: Record<stri
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (key) headers[header] = header === 'authorization' ? `Bearer ${key}` : key
   return fetch(`${baseUrl}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body) })
+}
+
+/** The mock OpenAI upstream and a gateway from keys-e2e.config.ts (keys + usage on SQLite in a temp dir). */
+export async function startKeysRig(name: string) {
+  const dir = tempDir(name)
+  const mock = await startMockOpenAI()
+  const gateway = await startGatewayFromFile('keys-e2e.config.ts', { SLUICE_KEYS_TEST_DIR: dir.path, SLUICE_KEYS_ADMIN_KEY: ADMIN_KEY, MOCK_OPENAI_URL: mock.url })
+  return {
+    mock,
+    gateway,
+    admin: adminApi(gateway.url),
+    async close() {
+      await gateway.close()
+      await mock.close()
+      dir.remove()
+    },
+  }
 }

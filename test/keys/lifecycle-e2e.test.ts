@@ -6,26 +6,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import Anthropic from '@anthropic-ai/sdk'
-import { startMockOpenAI, type MockOpenAI } from '../fixtures/mock-openai.ts'
-import { eventually, startGatewayFromFile, type TestGateway } from '../helpers/gateway.ts'
-import { ADMIN_KEY, KEY_FORMAT, adminApi, chat, tempDir } from './e2e.ts'
+import type { MockOpenAI } from '../fixtures/mock-openai.ts'
+import { eventually, type TestGateway } from '../helpers/gateway.ts'
+import { KEY_FORMAT, adminApi, chat, startKeysRig } from './e2e.ts'
 
+let rig: Awaited<ReturnType<typeof startKeysRig>>
 let mock: MockOpenAI
 let gateway: TestGateway
-let dir: ReturnType<typeof tempDir>
 let admin: ReturnType<typeof adminApi>
 
 beforeAll(async () => {
-  dir = tempDir('lifecycle')
-  mock = await startMockOpenAI()
-  gateway = await startGatewayFromFile('keys-e2e.config.ts', { SLUICE_KEYS_TEST_DIR: dir.path, SLUICE_KEYS_ADMIN_KEY: ADMIN_KEY, MOCK_OPENAI_URL: mock.url })
-  admin = adminApi(gateway.url)
+  rig = await startKeysRig('lifecycle')
+  ;({ mock, gateway, admin } = rig)
 })
-afterAll(async () => {
-  await gateway?.close()
-  await mock?.close()
-  dir?.remove()
-})
+afterAll(() => rig?.close())
 
 const openaiWith = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1`, maxRetries: 0 })
 const anthropicWith = (key: string) => new Anthropic({ apiKey: key, baseURL: gateway.url, maxRetries: 0 })
