@@ -4,8 +4,7 @@
  */
 import { definePlugin } from '../../../core/plugin.ts'
 import { parseOptions, z } from '../../../core/options.ts'
-import { createUpstreamClient } from '../../../core/upstream.ts'
-import { redactOptions } from '../../../core/redact.ts'
+import { upstreamProvider } from '../../../core/upstream-provider.ts'
 import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/provider-options.ts'
 
 const optionsSchema = z.strictObject({
@@ -25,37 +24,21 @@ export type AnthropicOptions = z.input<typeof optionsSchema>
 
 export const anthropic = definePlugin((input: AnthropicOptions) => {
   const options = parseOptions('anthropic', optionsSchema, input)
-  return {
+  const configuredBetas = options.betas ?? []
+  return upstreamProvider({
     name: options.name,
-    options: redactOptions(options),
-    setup(gw) {
-      const client = createUpstreamClient({
-        baseURL: options.baseURL,
-        headers: { ...options.headers, 'x-api-key': options.apiKey, 'anthropic-version': options.version },
-        timeouts: options.timeouts,
-        connections: options.connections,
-      })
-      const configuredBetas = options.betas ?? []
-      gw.registerProvider({
-        name: options.name,
-        formats: ['anthropic-messages'],
-        models: options.models,
-        call: (request) => {
-          // An Anthropic client's beta opt-ins only mean something when its body goes through unchanged.
-          const clientBetas = request.ctx.api === 'anthropic-messages' ? request.ctx.request.headers.get('anthropic-beta') : null
-          const betas = clientBetas ? [...configuredBetas, clientBetas] : configuredBetas
-          return client.request({
-            path: '/v1/messages',
-            body: request.body,
-            format: 'anthropic-messages',
-            stream: request.stream,
-            signal: request.signal,
-            timeouts: request.timeouts,
-            headers: betas.length ? { 'anthropic-beta': betas.join(',') } : undefined,
-          })
-        },
-        close: () => client.close(),
-      })
+    options,
+    baseURL: options.baseURL,
+    headers: { ...options.headers, 'x-api-key': options.apiKey, 'anthropic-version': options.version },
+    timeouts: options.timeouts,
+    connections: options.connections,
+    formats: ['anthropic-messages'],
+    models: options.models,
+    route(request) {
+      // An Anthropic client's beta opt-ins only mean something when its body goes through unchanged.
+      const clientBetas = request.ctx.api === 'anthropic-messages' ? request.ctx.request.headers.get('anthropic-beta') : null
+      const betas = clientBetas ? [...configuredBetas, clientBetas] : configuredBetas
+      return { path: '/v1/messages', headers: betas.length ? { 'anthropic-beta': betas.join(',') } : undefined }
     },
-  }
+  })
 })

@@ -5,8 +5,7 @@
  */
 import { definePlugin } from '../../../core/plugin.ts'
 import { parseOptions, z } from '../../../core/options.ts'
-import { createUpstreamClient } from '../../../core/upstream.ts'
-import { redactOptions } from '../../../core/redact.ts'
+import { upstreamProvider } from '../../../core/upstream-provider.ts'
 import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/provider-options.ts'
 
 const optionsSchema = z.strictObject({
@@ -31,34 +30,18 @@ export const azure = definePlugin((input: AzureOptions) => {
   const baseURL = options.baseURL ?? `https://${options.resourceName}.openai.azure.com`
   const deployments = new Map(Object.entries(options.deployments ?? {}))
   const query = { 'api-version': options.apiVersion }
-  return {
+  return upstreamProvider({
     name: options.name,
-    options: redactOptions(options),
-    setup(gw) {
-      const client = createUpstreamClient({
-        baseURL,
-        headers: { ...options.headers, 'api-key': options.apiKey },
-        timeouts: options.timeouts,
-        connections: options.connections,
-      })
-      gw.registerProvider({
-        name: options.name,
-        formats: ['openai-chat', 'openai-embeddings'],
-        models: options.models ?? [...deployments.keys()],
-        call: (request) => {
-          const deployment = encodeURIComponent(deployments.get(request.target.model) ?? request.target.model)
-          return client.request({
-            path: `/openai/deployments/${deployment}/${request.format === 'openai-embeddings' ? 'embeddings' : 'chat/completions'}`,
-            query,
-            body: request.body,
-            format: request.format,
-            stream: request.stream,
-            signal: request.signal,
-            timeouts: request.timeouts,
-          })
-        },
-        close: () => client.close(),
-      })
+    options,
+    baseURL,
+    headers: { ...options.headers, 'api-key': options.apiKey },
+    timeouts: options.timeouts,
+    connections: options.connections,
+    formats: ['openai-chat', 'openai-embeddings'],
+    models: options.models ?? [...deployments.keys()],
+    route(request) {
+      const deployment = encodeURIComponent(deployments.get(request.target.model) ?? request.target.model)
+      return { path: `/openai/deployments/${deployment}/${request.format === 'openai-embeddings' ? 'embeddings' : 'chat/completions'}`, query }
     },
-  }
+  })
 })

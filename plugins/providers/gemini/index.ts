@@ -5,8 +5,7 @@
  */
 import { definePlugin } from '../../../core/plugin.ts'
 import { parseOptions, z } from '../../../core/options.ts'
-import { createUpstreamClient } from '../../../core/upstream.ts'
-import { redactOptions } from '../../../core/redact.ts'
+import { upstreamProvider } from '../../../core/upstream-provider.ts'
 import type { ProviderRequest } from '../../../core/types.ts'
 import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/provider-options.ts'
 
@@ -34,34 +33,22 @@ function methodFor(request: ProviderRequest): string {
 
 export const gemini = definePlugin((input: GeminiOptions) => {
   const options = parseOptions('gemini', optionsSchema, input)
-  return {
+  return upstreamProvider({
     name: options.name,
-    options: redactOptions(options),
-    setup(gw) {
-      const client = createUpstreamClient({
-        baseURL: options.baseURL,
-        headers: { ...options.headers, 'x-goog-api-key': options.apiKey },
-        timeouts: options.timeouts,
-        connections: options.connections,
-      })
-      gw.registerProvider({
-        name: options.name,
-        formats: ['gemini', 'gemini-embeddings'],
-        models: options.models,
-        call: (request) => {
-          const stream = request.stream && request.format === 'gemini'
-          return client.request({
-            path: `/${options.apiVersion}/models/${modelSegment(request.target.model)}:${methodFor(request)}`,
-            query: stream ? { alt: 'sse' } : undefined,
-            body: request.body,
-            format: request.format,
-            stream,
-            signal: request.signal,
-            timeouts: request.timeouts,
-          })
-        },
-        close: () => client.close(),
-      })
+    options,
+    baseURL: options.baseURL,
+    headers: { ...options.headers, 'x-goog-api-key': options.apiKey },
+    timeouts: options.timeouts,
+    connections: options.connections,
+    formats: ['gemini', 'gemini-embeddings'],
+    models: options.models,
+    route(request) {
+      const stream = request.stream && request.format === 'gemini'
+      return {
+        path: `/${options.apiVersion}/models/${modelSegment(request.target.model)}:${methodFor(request)}`,
+        query: stream ? { alt: 'sse' } : undefined,
+        stream,
+      }
     },
-  }
+  })
 })

@@ -4,8 +4,7 @@
  */
 import { definePlugin } from '../../../core/plugin.ts'
 import { parseOptions, z } from '../../../core/options.ts'
-import { createUpstreamClient } from '../../../core/upstream.ts'
-import { redactOptions } from '../../../core/redact.ts'
+import { upstreamProvider } from '../../../core/upstream-provider.ts'
 import { providerNameSchema, upstreamOptionsShape } from '../../../core/provider-options.ts'
 
 export const openaiCompatibleSchema = z.strictObject({
@@ -21,30 +20,15 @@ export type OpenAICompatibleOptions = z.input<typeof openaiCompatibleSchema>
 
 export const openaiCompatible = definePlugin((input: OpenAICompatibleOptions) => {
   const options = parseOptions('openaiCompatible', openaiCompatibleSchema, input)
-  return {
+  return upstreamProvider({
     name: options.name,
-    options: redactOptions(options),
-    setup(gw) {
-      const client = createUpstreamClient({
-        baseURL: options.baseURL,
-        headers: { ...options.headers, ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
-        timeouts: options.timeouts,
-        connections: options.connections,
-      })
-      gw.registerProvider({
-        name: options.name,
-        formats: ['openai-chat', 'openai-embeddings'],
-        models: options.models,
-        call: (request) => client.request({
-          path: request.format === 'openai-embeddings' ? '/embeddings' : '/chat/completions',
-          body: request.body,
-          format: request.format,
-          stream: request.stream,
-          signal: request.signal,
-          timeouts: request.timeouts,
-        }),
-        close: () => client.close(),
-      })
-    },
-  }
+    options,
+    baseURL: options.baseURL,
+    headers: { ...options.headers, ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
+    timeouts: options.timeouts,
+    connections: options.connections,
+    formats: ['openai-chat', 'openai-embeddings'],
+    models: options.models,
+    route: (request) => ({ path: request.format === 'openai-embeddings' ? '/embeddings' : '/chat/completions' }),
+  })
 })
