@@ -29,7 +29,7 @@ function ctxFor(i: number): RequestContext {
     principal: { id: `key-${i % KEYS}` },
     plan: [{ provider: 'openai', model: 'gpt-4o-mini' }],
     signal: undefined as unknown as AbortSignal,
-    usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false },
+    usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false },
     responseHeaders: new Headers(),
     state: {},
     startedAt: 0,
@@ -40,7 +40,7 @@ function ctxFor(i: number): RequestContext {
 function recordFor(ctx: RequestContext): RequestRecord {
   return {
     id: ctx.id, startedAt: 0, endedAt: 1, api: ctx.api, stream: false, requestedModel: ctx.model, status: 200, outcome: 'ok',
-    usage: { inputTokens: 20, outputTokens: 100, cachedTokens: 0, reasoningTokens: 0, estimated: false }, latencyMs: 1, attempts: 1,
+    usage: { inputTokens: 20, outputTokens: 100, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false }, latencyMs: 1, attempts: 1,
   }
 }
 

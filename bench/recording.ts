@@ -41,7 +41,7 @@ function records(count: number, run: string): RequestRecord[] {
     id: `bench_${run}_${i}`, startedAt: start + i, endedAt: start + i + 400, api: 'openai-chat', stream: i % 2 === 0,
     requestedModel: 'openai/gpt-4o', provider: 'openai', upstreamModel: 'gpt-4o', principalId: `key_${i % 50}`,
     principalName: 'bench', tags: { team: 'bench' }, status: 200, outcome: 'ok',
-    usage: { inputTokens: 1200, outputTokens: 300, cachedTokens: 0, reasoningTokens: 0, estimated: false },
+    usage: { inputTokens: 1200, outputTokens: 300, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false },
     latencyMs: 400, ttfbMs: 90, attempts: 1, costUSD: 0.006,
   }))
 }

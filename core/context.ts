@@ -3,7 +3,7 @@ import { HeaderBag } from './headers.ts'
 import type { InboundApi, RequestContext, RequestRecord, Usage } from './types.ts'
 
 export function emptyUsage(): Usage {
-  return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false }
+  return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false }
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/

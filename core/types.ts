@@ -51,12 +51,22 @@ export interface Attempt {
   number: number
 }
 
-/** Token counters; filled from the provider's own usage fields, or estimated (then `estimated` is true). */
-export interface Usage {
+/**
+ * Token counts in OpenAI's meaning, whatever the wire format: `inputTokens` is the whole prompt (cache reads and
+ * writes included), `outputTokens` everything generated (reasoning included).
+ */
+export interface TokenCounts {
   inputTokens: number
   outputTokens: number
+  /** Prompt tokens read from the provider's cache. */
   cachedTokens: number
+  /** Prompt tokens written to the provider's cache (Anthropic's cache_creation_input_tokens). */
+  cacheWriteTokens: number
   reasoningTokens: number
+}
+
+/** A request's token counters; filled from the provider's own usage fields, or estimated (then `estimated` is true). */
+export interface Usage extends TokenCounts {
   estimated: boolean
 }
 

@@ -2,8 +2,8 @@
  * Anthropic Messages: errors, usage, and the codec to and from the canonical shape (requests, responses,
  * SSE events message_start ... message_stop).
  */
-import type { SSEEvent, Usage } from '../types.ts'
-import type { ErrorInfo, SSEFrame, StreamUsageReader, TranslateInfo } from './types.ts'
+import type { SSEEvent } from '../types.ts'
+import type { ErrorInfo, SSEFrame, TranslateInfo, WireCodec } from './types.ts'
 import { typeForStatus } from './openai-chat.ts'
 import {
   badRequest, budgetForReasoning, emptyUsage, isRecord, mergeUsage, numberOrUndefined,
@@ -100,33 +100,18 @@ export function anthropicUsageFromCanonical(usage: CanonicalUsage) {
   }
 }
 
-function applyToUsage(raw: unknown, usage: Usage): boolean {
-  const read = canonicalUsageFromAnthropic(raw)
-  if (!read) return false
-  if (read.inputTokens !== undefined) {
-    usage.inputTokens = read.inputTokens
-    usage.cachedTokens = read.cachedTokens ?? 0
-  }
-  if (read.outputTokens !== undefined) usage.outputTokens = read.outputTokens
-  usage.estimated = false
-  return true
-}
-
-export function anthropicUsageFromBody(body: unknown, usage: Usage): boolean {
-  return applyToUsage(isRecord(body) ? body.usage : undefined, usage)
-}
-
 /** message_start carries the input side; message_delta the cumulative output (and, lately, input) counts. */
-export const anthropicStreamUsage: StreamUsageReader = (event: SSEEvent, usage: Usage) => {
+function anthropicStreamUsage(event: SSEEvent): Partial<CanonicalUsage> | undefined {
   const name = event.event
-  if (name === 'message_start') applyToUsage(event.json?.message?.usage, usage)
-  else if (name === 'message_delta') applyToUsage(event.json?.usage, usage)
-  else if (name === undefined && event.data.includes('"usage"')) {
+  if (name === 'message_start') return canonicalUsageFromAnthropic(event.json?.message?.usage)
+  if (name === 'message_delta') return canonicalUsageFromAnthropic(event.json?.usage)
+  if (name === undefined && event.data.includes('"usage"')) {
     // Events without an `event:` line: fall back to the type in the data.
     const json = event.json
-    if (json?.type === 'message_start') applyToUsage(json.message?.usage, usage)
-    else if (json?.type === 'message_delta') applyToUsage(json.usage, usage)
+    if (json?.type === 'message_start') return canonicalUsageFromAnthropic(json.message?.usage)
+    if (json?.type === 'message_delta') return canonicalUsageFromAnthropic(json.usage)
   }
+  return undefined
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -553,4 +538,23 @@ export function createAnthropicStreamEncoder(info: TranslateInfo): StreamEncoder
     },
   }
   return encoder
+}
+
+export const anthropicMessagesCodec: WireCodec = {
+  format: 'anthropic-messages',
+  kind: 'chat',
+  errorBody: anthropicErrorBody,
+  errorInfo: anthropicErrorInfo,
+  streamErrorFrames: (info) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(info)) }],
+  readUsage: canonicalUsageFromAnthropic,
+  bodyUsage: (body) => canonicalUsageFromAnthropic(isRecord(body) ? body.usage : undefined),
+  streamUsage: anthropicStreamUsage,
+  streamDone: (event) => event.event === 'message_stop' || event.data.includes('"type":"message_stop"'),
+  setModel: (body, model) => { body.model = model },
+  decodeRequest: anthropicRequestToCanonical,
+  encodeRequest: canonicalToAnthropicRequest,
+  decodeResponse: anthropicResponseToCanonical,
+  encodeResponse: canonicalToAnthropicResponse,
+  streamDecoder: createAnthropicStreamDecoder,
+  streamEncoder: createAnthropicStreamEncoder,
 }

@@ -82,14 +82,8 @@ export interface CanonicalRequest {
 /** Why generation stopped. A hit stop sequence is `stop` with `stopSequence` set when the source names it. */
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter'
 
-export interface CanonicalUsage {
-  inputTokens: number
-  outputTokens: number
-  cachedTokens: number
-  /** Anthropic's cache_creation_input_tokens (part of inputTokens). */
-  cacheWriteTokens: number
-  reasoningTokens: number
-}
+/** The one usage type: core's token counts (without the `estimated` flag). */
+export type CanonicalUsage = import('../types.ts').TokenCounts
 
 export interface CanonicalResponse {
   id?: string

@@ -1,8 +1,10 @@
 /**
  * Embeddings: OpenAI `/v1/embeddings` <-> Gemini `models/{model}:batchEmbedContents`.
  */
-import type { TranslateInfo } from './types.ts'
+import type { TranslateInfo, WireCodec } from './types.ts'
 import { badRequest, isRecord } from './canonical.ts'
+import { canonicalUsageFromOpenAI, openaiChatCodec } from './openai-chat.ts'
+import { geminiCodec } from './gemini.ts'
 
 function inputs(input: unknown): string[] {
   if (typeof input === 'string') return [input]
@@ -56,4 +58,34 @@ export function geminiEmbeddingsToOpenAI(body: unknown, info: TranslateInfo): Re
     model: info.model,
     usage: { prompt_tokens: 0, total_tokens: 0 },
   }
+}
+
+export const openaiEmbeddingsCodec: WireCodec = {
+  format: 'openai-embeddings',
+  kind: 'embeddings',
+  errorBody: openaiChatCodec.errorBody,
+  errorInfo: openaiChatCodec.errorInfo,
+  streamErrorFrames: openaiChatCodec.streamErrorFrames,
+  readUsage: canonicalUsageFromOpenAI,
+  bodyUsage: (body) => canonicalUsageFromOpenAI((body as any)?.usage),
+  streamUsage: () => undefined,
+  streamDone: () => false,
+  setModel: (body, model) => { body.model = model },
+  responseFrom: { 'gemini-embeddings': geminiEmbeddingsToOpenAI },
+}
+
+export const geminiEmbeddingsCodec: WireCodec = {
+  format: 'gemini-embeddings',
+  kind: 'embeddings',
+  errorBody: geminiCodec.errorBody,
+  errorInfo: geminiCodec.errorInfo,
+  streamErrorFrames: geminiCodec.streamErrorFrames,
+  readUsage: () => undefined, // batchEmbedContents reports no usage
+  bodyUsage: () => undefined,
+  streamUsage: () => undefined,
+  streamDone: () => false,
+  setModel(body, model) {
+    if (Array.isArray(body.requests)) for (const item of body.requests) if (isRecord(item)) item.model = geminiModelName(model)
+  },
+  requestFrom: { 'openai-embeddings': openaiEmbeddingsToGemini },
 }

@@ -3,8 +3,7 @@
  * (request bodies, GenerateContentResponse bodies, and the `streamGenerateContent?alt=sse` events, each of which
  * is a whole GenerateContentResponse). Gemini is only ever the provider side: clients speak OpenAI or Anthropic.
  */
-import type { SSEEvent, Usage } from '../types.ts'
-import type { ErrorInfo, StreamUsageReader, TranslateInfo } from './types.ts'
+import type { ErrorInfo, TranslateInfo, WireCodec } from './types.ts'
 import { statusForType, typeForStatus } from './openai-chat.ts'
 import {
   badRequest, budgetForReasoning, emptyUsage, guessMediaType, isRecord, numberOrUndefined, parseArguments,
@@ -64,27 +63,6 @@ export function canonicalUsageFromGemini(raw: unknown): CanonicalUsage | undefin
     cacheWriteTokens: 0,
     reasoningTokens: thoughts,
   }
-}
-
-function applyToUsage(raw: unknown, usage: Usage): boolean {
-  const read = canonicalUsageFromGemini(raw)
-  if (!read) return false
-  usage.inputTokens = read.inputTokens
-  usage.outputTokens = read.outputTokens
-  usage.cachedTokens = read.cachedTokens
-  usage.reasoningTokens = read.reasoningTokens
-  usage.estimated = false
-  return true
-}
-
-export function geminiUsageFromBody(body: unknown, usage: Usage): boolean {
-  return applyToUsage(isRecord(body) ? body.usageMetadata : undefined, usage)
-}
-
-// Every chunk may carry usageMetadata, each a running total: the last one wins.
-export const geminiStreamUsage: StreamUsageReader = (event: SSEEvent, usage: Usage) => {
-  if (!event.data.includes('"usageMetadata"')) return
-  applyToUsage(event.json?.usageMetadata, usage)
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -291,4 +269,21 @@ export function createGeminiStreamDecoder(info: TranslateInfo): StreamDecoder {
     else if (!candidate && isRecord(json.promptFeedback) && json.promptFeedback.blockReason) out.push({ type: 'finish', reason: 'content_filter' })
     return out
   }
+}
+
+export const geminiCodec: WireCodec = {
+  format: 'gemini',
+  kind: 'chat',
+  errorBody: geminiErrorBody,
+  errorInfo: geminiErrorInfo,
+  streamErrorFrames: (info) => [{ data: JSON.stringify(geminiErrorBody(info)) }],
+  readUsage: canonicalUsageFromGemini,
+  bodyUsage: (body) => canonicalUsageFromGemini(isRecord(body) ? body.usageMetadata : undefined),
+  // Every chunk may carry usageMetadata, each a running total: the last one wins.
+  streamUsage: (event) => (event.data.includes('"usageMetadata"') ? canonicalUsageFromGemini(event.json?.usageMetadata) : undefined),
+  streamDone: (event) => event.data.includes('"finishReason"'),
+  setModel: () => {}, // the model is in the URL
+  encodeRequest: canonicalToGeminiRequest,
+  decodeResponse: (body, info) => geminiResponseToCanonical(body, info.id),
+  streamDecoder: createGeminiStreamDecoder,
 }

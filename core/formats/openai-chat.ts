@@ -2,8 +2,8 @@
  * OpenAI Chat Completions: the parts the passthrough path needs (usage, errors, usage-chunk detection), and the
  * codec to and from the canonical shape (requests, responses, stream chunks).
  */
-import type { SSEEvent, Usage } from '../types.ts'
-import type { ErrorInfo, SSEFrame, StreamUsageReader, TranslateInfo } from './types.ts'
+import type { SSEEvent } from '../types.ts'
+import type { ErrorInfo, SSEFrame, TranslateInfo, WireCodec } from './types.ts'
 import {
   badRequest, effortForReasoning, emptyUsage, imageSourceFromUrl, dataUrl, isRecord, mergeUsage,
   numberOrUndefined, prefixedId, safeId, stopList,
@@ -48,28 +48,8 @@ export function statusForType(type: string): number {
   }
 }
 
-/** Copies an OpenAI `usage` object into the running counters. */
-export function applyOpenAIUsage(raw: any, usage: Usage): boolean {
-  if (!raw || typeof raw !== 'object') return false
-  usage.inputTokens = raw.prompt_tokens ?? 0
-  usage.outputTokens = raw.completion_tokens ?? 0
-  usage.cachedTokens = raw.prompt_tokens_details?.cached_tokens ?? 0
-  usage.reasoningTokens = raw.completion_tokens_details?.reasoning_tokens ?? 0
-  usage.estimated = false
-  return true
-}
-
-export function openaiUsageFromBody(body: unknown, usage: Usage): boolean {
-  return applyOpenAIUsage((body as any)?.usage, usage)
-}
-
 // Chunks carry `"usage":null` until the last one; only parse the events that hold a usage object.
 const USAGE_OBJECT = /"usage"\s*:\s*\{/
-
-export const openaiStreamUsage: StreamUsageReader = (event: SSEEvent, usage: Usage) => {
-  if (!USAGE_OBJECT.test(event.data)) return
-  applyOpenAIUsage(event.json?.usage, usage)
-}
 
 /** The usage-only chunk the gateway asked for on the client's behalf: no choices, a usage object. */
 export function isUsageOnlyChunk(event: SSEEvent): boolean {
@@ -429,4 +409,23 @@ export function createOpenAIChatStreamEncoder(info: TranslateInfo): StreamEncode
     },
   }
   return encoder
+}
+
+export const openaiChatCodec: WireCodec = {
+  format: 'openai-chat',
+  kind: 'chat',
+  errorBody: openaiErrorBody,
+  errorInfo: openaiErrorInfo,
+  streamErrorFrames: (info) => [{ data: JSON.stringify(openaiErrorBody(info)) }, { data: '[DONE]' }],
+  readUsage: canonicalUsageFromOpenAI,
+  bodyUsage: (body) => canonicalUsageFromOpenAI((body as any)?.usage),
+  streamUsage: (event) => (USAGE_OBJECT.test(event.data) ? canonicalUsageFromOpenAI(event.json?.usage) : undefined),
+  streamDone: (event) => event.data === '[DONE]',
+  setModel: (body, model) => { body.model = model },
+  decodeRequest: openaiChatRequestToCanonical,
+  encodeRequest: canonicalToOpenAIChatRequest,
+  decodeResponse: openaiChatResponseToCanonical,
+  encodeResponse: canonicalToOpenAIChatResponse,
+  streamDecoder: createOpenAIChatStreamDecoder,
+  streamEncoder: createOpenAIChatStreamEncoder,
 }

@@ -2,7 +2,8 @@
  * The wire-format contract between the pipeline and the codecs. Codecs are pure functions (no I/O):
  * the pipeline hands them parsed bodies and SSE events and writes out whatever they return.
  */
-import type { SSEEvent, Usage } from '../types.ts'
+import type { SSEEvent, TokenCounts } from '../types.ts'
+import type { CanonicalRequest, CanonicalResponse, StreamDecoder, StreamEncoder } from './canonical.ts'
 
 /** A wire format a client or a provider speaks. */
 export type WireFormat =
@@ -28,8 +29,8 @@ export interface ErrorInfo {
   param?: string | null
 }
 
-/** Reads usage from a stream's events as they pass, updating the running counters in place. */
-export type StreamUsageReader = (event: SSEEvent, usage: Usage) => void
+
+
 
 /**
  * Translates one upstream stream into the client's format, event by event. Stateful: one per stream.
@@ -62,4 +63,46 @@ export interface TranslateInfo {
    * (the openai SDK's default) changes the response shape.
    */
   request?: Record<string, unknown>
+}
+
+/**
+ * Everything the gateway knows about one wire format, in one object. The pipeline never switches on a format:
+ * it looks the codec up in the table (formats/index.ts). Adding a format is one file exporting a codec and one
+ * table entry. Chat formats translate among themselves through the canonical shape; a format that leaves out
+ * the decode or encode half can only be on one side (e.g. a provider-only format has no `decodeRequest`).
+ */
+export interface WireCodec {
+  readonly format: WireFormat
+  /** Requests translate only between formats of one kind. */
+  readonly kind: 'chat' | 'embeddings'
+
+  /** The error body a client of this format expects. */
+  errorBody(info: ErrorInfo): unknown
+  /** Reads an error body of this format (message and type kept, status as given). */
+  errorInfo(status: number, body: unknown): ErrorInfo
+  /** The frames that end a stream of this format with an error. */
+  streamErrorFrames(info: ErrorInfo): SSEFrame[]
+
+  /** The one usage copier of this format: its usage object read into canonical counts. */
+  readUsage(raw: unknown): Partial<TokenCounts> | undefined
+  /** The usage a whole (non-stream) response body carries. */
+  bodyUsage(body: unknown): Partial<TokenCounts> | undefined
+  /** The usage a stream event carries; cheap string checks before any JSON parse. */
+  streamUsage(event: SSEEvent): Partial<TokenCounts> | undefined
+  /** Whether a stream event says the stream is complete (`[DONE]`, message_stop, ...); no JSON parse. */
+  streamDone(event: SSEEvent): boolean
+
+  /** Puts the upstream model name where this format carries it (the body, each item, or nowhere: the URL). */
+  setModel(body: Record<string, unknown>, model: string): void
+
+  decodeRequest?(body: Record<string, unknown>): CanonicalRequest
+  encodeRequest?(request: CanonicalRequest): Record<string, unknown>
+  decodeResponse?(body: unknown, info: TranslateInfo): CanonicalResponse
+  encodeResponse?(response: CanonicalResponse, info: TranslateInfo): unknown
+  streamDecoder?(info: TranslateInfo): StreamDecoder
+  streamEncoder?(info: TranslateInfo): StreamEncoder
+
+  /** Translations that do not pass through the canonical chat shape (embeddings): body in another format → this one. */
+  requestFrom?: Partial<Record<WireFormat, (body: Record<string, unknown>) => Record<string, unknown>>>
+  responseFrom?: Partial<Record<WireFormat, (body: unknown, info: TranslateInfo) => unknown>>
 }

@@ -11,7 +11,7 @@ function record(over: Partial<RequestRecord> = {}): RequestRecord {
   return {
     id: `req_${Math.random()}`, startedAt: T0, endedAt: T0 + 100, api: 'openai-chat', stream: false, requestedModel: 'echo/a',
     provider: 'echo', upstreamModel: 'a', status: 200, outcome: 'ok', latencyMs: 100, ttfbMs: 20, attempts: 1, costUSD: 0.5,
-    usage: { inputTokens: 3, outputTokens: 4, cachedTokens: 0, reasoningTokens: 0, estimated: false }, ...over,
+    usage: { inputTokens: 3, outputTokens: 4, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false }, ...over,
   }
 }
 

@@ -48,7 +48,7 @@ export function payloads(frames: SSEFrame[]): any[] {
 }
 
 export function freshUsage(): Usage {
-  return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: true }
+  return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: true }
 }
 
 export const INFO = { model: 'client-model', id: 'req123', created: 1_700_000_000 }

@@ -52,7 +52,7 @@ export function context(init: ContextInit = {}): RequestContext {
     principal,
     plan: init.plan ?? [],
     signal: new AbortController().signal,
-    usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false },
+    usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false },
     responseHeaders: new Headers(),
     state: {},
     startedAt: 0,
@@ -61,7 +61,7 @@ export function context(init: ContextInit = {}): RequestContext {
 }
 
 export function record(ctx: RequestContext, status: number, outcome: string, usage: Partial<Usage> = {}): RequestRecord {
-  return { ...recordOf(ctx, status, outcome, ctx.startedAt + 1), usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false, ...usage } }
+  return { ...recordOf(ctx, status, outcome, ctx.startedAt + 1), usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false, ...usage } }
 }
 
 /** Runs the limit hook: undefined when admitted, the GatewayError when refused. */

@@ -74,7 +74,7 @@ let seq = 0
 const runId = Math.random().toString(36).slice(2, 8)
 
 export function usage(overrides: Partial<Usage> = {}): Usage {
-  return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false, ...overrides }
+  return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false, ...overrides }
 }
 
 export function makeRecord(overrides: Partial<RequestRecord> = {}): RequestRecord {
