@@ -6,17 +6,26 @@ export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false }
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-/** Echo the client's `x-request-id` when it is a sane token; otherwise make one. */
-export function requestIdFor(request: Request): string {
-  const given = request.headers.get('x-request-id')
-  return given && REQUEST_ID.test(given) ? given : `req_${crypto.randomUUID().replaceAll('-', '')}`
+/**
+ * The gateway's own id for a request. Records are keyed by it, so a client cannot collide with (or pre-empt)
+ * another request's record by reusing an id.
+ */
+export function newRequestId(): string {
+  return `req_${crypto.randomUUID().replaceAll('-', '')}`
+}
+
+/** The client's own correlation id (`x-client-request-id`, or `x-request-id`) when it is a sane token. */
+export function clientRequestIdOf(request: Request): string | undefined {
+  const given = request.headers.get('x-client-request-id') ?? request.headers.get('x-request-id')
+  return given && CLIENT_REQUEST_ID.test(given) ? given : undefined
 }
 
 export function createContext(request: Request, api: InboundApi, id: string, signal: AbortSignal, now: number): RequestContext {
   return {
     id,
+    clientRequestId: clientRequestIdOf(request),
     request,
     api,
     body: {},
@@ -41,6 +50,7 @@ export function createContext(request: Request, api: InboundApi, id: string, sig
 export function recordOf(ctx: RequestContext, status: number, outcome: string, endedAt: number, errorMessage?: string): RequestRecord {
   return {
     id: ctx.id,
+    clientRequestId: ctx.clientRequestId,
     startedAt: ctx.startedAt,
     endedAt,
     api: ctx.api,

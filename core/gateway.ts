@@ -11,7 +11,7 @@ import { PluginHost } from './host.ts'
 import { Pipeline } from './pipeline.ts'
 import { realClock } from './clock.ts'
 import { createAdminMount } from './admin.ts'
-import { requestIdFor } from './context.ts'
+import { newRequestId } from './context.ts'
 import { errorBody } from './formats/index.ts'
 import { resolveConfig, type ResolvedConfig } from './config.ts'
 import type { Clock, GatewayConfig, InboundApi } from './types.ts'
@@ -55,7 +55,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
 
   // x-request-id on every response; the API routes set their own (the same id is recorded).
   app.use((event) => {
-    if (!event.url.pathname.startsWith('/v1/')) event.res.headers.set('x-request-id', requestIdFor(event.req))
+    if (!event.url.pathname.startsWith('/v1/')) event.res.headers.set('x-request-id', newRequestId())
   })
   for (const [path, api] of API_ROUTES) app.post(path, (event) => pipeline.handle(event.req, api))
   app.get('/v1/models', () => ({ object: 'list', data: listModels(host) }))

@@ -9,7 +9,7 @@ import type { ConsolaInstance } from 'consola'
 import { Readable } from 'node:stream'
 import { FastResponse } from 'srvx'
 import { GatewayError } from './errors.ts'
-import { createContext, recordOf, requestIdFor } from './context.ts'
+import { createContext, newRequestId, recordOf } from './context.ts'
 import { readJsonBody } from './body.ts'
 import { CLIENT_CLOSED, errorInfo, errorResponse, toGatewayError } from './respond.ts'
 import { SSEParser, eventText, sseEvent } from './sse.ts'
@@ -108,7 +108,7 @@ export class Pipeline {
   }
 
   async handle(request: Request, api: InboundApi): Promise<Response> {
-    const ctx = createContext(request, api, requestIdFor(request), request.signal, this.#clock.now())
+    const ctx = createContext(request, api, newRequestId(), request.signal, this.#clock.now())
     const exchange = new Exchange(ctx, this)
     this.#inflight++
     try {
@@ -250,6 +250,7 @@ class Exchange {
     const headers: Record<string, string> = {}
     for (const [name, value] of ctx.responseHeaders) headers[name] = value
     headers['x-request-id'] = ctx.id
+    if (ctx.clientRequestId) headers['x-client-request-id'] = ctx.clientRequestId
     if (ctx.target) {
       headers['x-sluice-provider'] = ctx.target.provider
       headers['x-sluice-model'] = ctx.target.model

@@ -126,7 +126,10 @@ export interface Provider {
 
 /** The per-request state every hook receives. */
 export interface RequestContext {
+  /** The gateway's own id for this request (`x-request-id` on the response; the key of its record). */
   readonly id: string
+  /** The id the client sent (`x-client-request-id` or `x-request-id`), kept for correlation only. */
+  readonly clientRequestId?: string
   readonly request: Request
   readonly api: InboundApi
   /** The parsed JSON body, as the client sent it. */
@@ -159,7 +162,10 @@ export interface RequestContext {
 
 /** The record every request leaves behind, handed to `record` hooks after the response has ended. */
 export interface RequestRecord {
+  /** The gateway's own request id: unique, never chosen by the client. */
   id: string
+  /** The client's correlation id, when it sent a sane one. */
+  clientRequestId?: string
   startedAt: number
   endedAt: number
   api: InboundApi
