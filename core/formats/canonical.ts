@@ -26,7 +26,13 @@ export interface ToolResultPart {
   isError?: boolean
 }
 /** Model reasoning text (Anthropic thinking, Gemini thoughts). `signature` is Anthropic's opaque proof. */
-export interface ThinkingPart { type: 'thinking'; text: string; signature?: string }
+export interface ThinkingPart {
+  type: 'thinking'
+  text: string
+  signature?: string
+  /** OpenAI Responses: the reasoning item's opaque `encrypted_content`; only an OpenAI Responses body takes it back. */
+  encryptedContent?: string
+}
 
 export type CanonicalPart = TextPart | ImagePart | ToolCallPart | ToolResultPart | ThinkingPart
 
@@ -40,6 +46,8 @@ export interface CanonicalTool {
   description?: string
   /** JSON Schema of the arguments object. */
   parameters?: Record<string, unknown>
+  /** OpenAI strict schema adherence, when the source said (the Responses API defaults it to true, Chat to false). */
+  strict?: boolean
 }
 
 export type CanonicalToolChoice =

@@ -9,6 +9,7 @@ import type { SSEEvent, Usage } from '../types.ts'
 import type { ErrorInfo, SSEFrame, StreamTranslator, TranslateInfo, WireCodec, WireFormat } from './types.ts'
 import { isRecord, mergeUsage, type CanonicalStreamEvent } from './canonical.ts'
 import { openaiChatCodec } from './openai-chat.ts'
+import { openaiResponsesCodec } from './openai-responses.ts'
 import { anthropicMessagesCodec } from './anthropic-messages.ts'
 import { geminiCodec } from './gemini.ts'
 import { geminiEmbeddingsCodec, openaiEmbeddingsCodec } from './embeddings.ts'
@@ -21,6 +22,7 @@ export { ANTHROPIC_DEFAULT_MAX_TOKENS, anthropicErrorType } from './anthropic-me
 /** Every wire format the gateway speaks, by name. */
 export const CODECS: Readonly<Record<WireFormat, WireCodec>> = {
   'openai-chat': openaiChatCodec,
+  'openai-responses': openaiResponsesCodec,
   'anthropic-messages': anthropicMessagesCodec,
   gemini: geminiCodec,
   'openai-embeddings': openaiEmbeddingsCodec,

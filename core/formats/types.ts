@@ -8,6 +8,7 @@ import type { CanonicalRequest, CanonicalResponse, StreamDecoder, StreamEncoder 
 /** A wire format a client or a provider speaks. */
 export type WireFormat =
   | 'openai-chat'
+  | 'openai-responses'
   | 'anthropic-messages'
   | 'gemini'
   | 'openai-embeddings'
@@ -59,8 +60,8 @@ export interface TranslateInfo {
   /** Unix seconds for OpenAI's `created`; defaults to now. */
   created?: number
   /**
-   * The client's original request body. Only embeddings use it: OpenAI's `encoding_format: 'base64'`
-   * (the openai SDK's default) changes the response shape.
+   * The client's original request body. Embeddings use it (OpenAI's `encoding_format: 'base64'`, the openai
+   * SDK's default, changes the response shape), and OpenAI Responses echoes the request's settings back.
    */
   request?: Record<string, unknown>
 }
