@@ -11,7 +11,7 @@ import { isRecord, mergeUsage, type CanonicalStreamEvent } from './canonical.ts'
 import { openaiChatCodec } from './openai-chat.ts'
 import { anthropicMessagesCodec } from './anthropic-messages.ts'
 import { geminiCodec } from './gemini.ts'
-import { geminiEmbeddingsCodec, openaiEmbeddingsCodec } from './embeddings.ts'
+import { geminiEmbedContentCodec, geminiEmbeddingsCodec, openaiEmbeddingsCodec } from './embeddings.ts'
 
 export type { ErrorInfo, SSEFrame, StreamTranslator, TranslateInfo, WireCodec, WireFormat } from './types.ts'
 export type * from './canonical.ts'
@@ -26,6 +26,7 @@ export const CODECS: Readonly<Record<WireFormat, WireCodec>> = {
   gemini: geminiCodec,
   'openai-embeddings': openaiEmbeddingsCodec,
   'gemini-embeddings': geminiEmbeddingsCodec,
+  'gemini-embed-content': geminiEmbedContentCodec,
 }
 
 export function codecFor(format: WireFormat): WireCodec {

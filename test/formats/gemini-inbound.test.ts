@@ -1,13 +1,13 @@
 /**
  * Gemini as a client format: generateContent bodies as @google/genai and Gemini CLI send them, decoded and
  * translated onto OpenAI and Anthropic providers; their answers (bodies and streams) encoded back as Google
- * returns them; countTokens helpers.
+ * returns them; countTokens helpers; embeddings both ways.
  */
 import { describe, expect, it } from 'vitest'
 import { GatewayError } from '../../core/errors.ts'
 import {
-  codecFor, createStreamTranslator, geminiCountTokensRequest, geminiCountTokensResponse, translateRequest,
-  translateResponse, type SSEFrame, type StreamTranslator,
+  codecFor, createStreamTranslator, geminiCountTokensRequest, geminiCountTokensResponse, providerFormatFor,
+  setUpstreamModel, translateRequest, translateResponse, type SSEFrame, type StreamTranslator,
 } from '../../core/formats/index.ts'
 import type { SSEEvent } from '../../core/types.ts'
 import {
@@ -371,5 +371,51 @@ describe('streams -> gemini client', () => {
     const names = chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []).filter((t: any) => t.function?.name).map((t: any) => t.id)
     expect(content).toBe('Checking both.')
     expect(names).toEqual(['toolu_P', 'toolu_T'])
+  })
+})
+
+describe('embeddings both ways', () => {
+  const batch = () => ({
+    requests: [
+      { model: 'models/text-embedding-004', content: { parts: [{ text: 'a' }] }, taskType: 'RETRIEVAL_QUERY', outputDimensionality: 4 },
+      { model: 'models/text-embedding-004', content: { parts: [{ text: 'b' }] }, taskType: 'RETRIEVAL_QUERY', outputDimensionality: 4 },
+    ],
+  })
+
+  it('batchEmbedContents -> OpenAI embeddings request', () => {
+    const out = setUpstreamModel(translateRequest(batch(), 'gemini-embeddings', 'openai-embeddings'), 'openai-embeddings', 'text-embedding-3-small')
+    expect(out).toEqual({ model: 'text-embedding-3-small', input: ['a', 'b'], encoding_format: 'float', dimensions: 4 })
+  })
+
+  it('embedContent -> OpenAI embeddings request, and -> batchEmbedContents for a Gemini provider', () => {
+    const single = { content: { parts: [{ text: 'hello' }] }, output_dimensionality: 8 }
+    expect(translateRequest(single, 'gemini-embed-content', 'openai-embeddings')).toMatchObject({ input: ['hello'], dimensions: 8 })
+    const wrapped = setUpstreamModel(translateRequest({ content: { parts: [{ text: 'hello' }] }, outputDimensionality: 8 }, 'gemini-embed-content', 'gemini-embeddings'), 'gemini-embeddings', 'text-embedding-004')
+    expect(wrapped).toEqual({ requests: [{ content: { parts: [{ text: 'hello' }] }, outputDimensionality: 8, model: 'models/text-embedding-004' }] })
+  })
+
+  it('refuses what an OpenAI embeddings request cannot say', () => {
+    const mixed = batch()
+    mixed.requests[1]!.outputDimensionality = 8
+    rejects(() => translateRequest(mixed, 'gemini-embeddings', 'openai-embeddings'), /outputDimensionality must be the same/)
+    rejects(() => translateRequest({ requests: [{ content: { parts: [{ inlineData: { mimeType: 'image/png', data: PNG_B64 } }] } }] }, 'gemini-embeddings', 'openai-embeddings'), /only text/)
+    rejects(() => translateRequest({ requests: [] }, 'gemini-embeddings', 'openai-embeddings'), /non-empty/)
+  })
+
+  it('OpenAI embeddings response -> batchEmbedContents and embedContent bodies, floats or base64', () => {
+    const floats = { object: 'list', data: [{ object: 'embedding', index: 1, embedding: [0.25, 2] }, { object: 'embedding', index: 0, embedding: [0.5, -1] }], model: 'x', usage: { prompt_tokens: 2, total_tokens: 2 } }
+    expect(translateResponse(floats, 'openai-embeddings', 'gemini-embeddings', INFO)).toEqual({ embeddings: [{ values: [0.5, -1] }, { values: [0.25, 2] }] })
+    const b64 = (values: number[]) => Buffer.from(new Float32Array(values).buffer).toString('base64')
+    const encoded = { ...floats, data: [{ object: 'embedding', index: 0, embedding: b64([0.5, -1, 3]) }] }
+    expect(translateResponse(encoded, 'openai-embeddings', 'gemini-embeddings', INFO)).toEqual({ embeddings: [{ values: [0.5, -1, 3] }] })
+    expect(translateResponse(encoded, 'openai-embeddings', 'gemini-embed-content', INFO)).toEqual({ embedding: { values: [0.5, -1, 3] } })
+    expect(translateResponse({ embeddings: [{ values: [1, 2] }] }, 'gemini-embeddings', 'gemini-embed-content', INFO)).toEqual({ embedding: { values: [1, 2] } })
+  })
+
+  it('embedContent is an embeddings format of its own that every embeddings provider can serve', () => {
+    expect(codecFor('gemini-embed-content').kind).toBe('embeddings')
+    expect(providerFormatFor('gemini-embed-content', ['gemini', 'gemini-embeddings'])).toBe('gemini-embeddings')
+    expect(providerFormatFor('gemini-embed-content', ['openai-chat', 'openai-embeddings'])).toBe('openai-embeddings')
+    expect(providerFormatFor('gemini-embeddings', ['openai-chat', 'openai-embeddings'])).toBe('openai-embeddings')
   })
 })
