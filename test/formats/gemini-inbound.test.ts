@@ -188,6 +188,15 @@ describe('gemini client requests -> providers', () => {
     expect(user).toEqual({ role: 'user', content: 'And tomorrow?' })
   })
 
+  it('Gemini CLI turn -> OpenAI chat: ids over OpenAI\'s 40-character limit are shortened, call and result alike', () => {
+    const out = translateRequest(geminiCliRequest(), 'gemini', 'openai-chat') as any
+    const [, , assistant, tool] = out.messages
+    const id = assistant.tool_calls[0].id
+    expect(id).toMatch(/^call_[A-Za-z0-9_-]{32}$/)
+    expect(tool).toEqual({ role: 'tool', tool_call_id: id, content: '# Sluice' })
+    expect(out.reasoning_effort).toBe('medium')
+  })
+
   it('Gemini CLI turn -> Anthropic: tool_use ids Anthropic accepts, results in the next user turn, thinking budget', () => {
     const out = translateRequest(geminiCliRequest(), 'gemini', 'anthropic-messages') as any
     expect(out.system).toEqual([{ type: 'text', text: 'You are an interactive CLI agent.' }])
