@@ -12,12 +12,13 @@ import { openaiChatCodec } from './openai-chat.ts'
 import { openaiResponsesCodec } from './openai-responses.ts'
 import { anthropicMessagesCodec } from './anthropic-messages.ts'
 import { geminiCodec } from './gemini.ts'
-import { geminiEmbeddingsCodec, openaiEmbeddingsCodec } from './embeddings.ts'
+import { geminiEmbedContentCodec, geminiEmbeddingsCodec, openaiEmbeddingsCodec } from './embeddings.ts'
 
 export type { ErrorInfo, SSEFrame, StreamTranslator, TranslateInfo, WireCodec, WireFormat } from './types.ts'
 export type * from './canonical.ts'
 export { isUsageOnlyChunk, typeForStatus } from './openai-chat.ts'
 export { ANTHROPIC_DEFAULT_MAX_TOKENS, anthropicErrorType } from './anthropic-messages.ts'
+export { geminiCountTokensRequest, geminiCountTokensResponse } from './gemini.ts'
 
 /** Every wire format the gateway speaks, by name. */
 export const CODECS: Readonly<Record<WireFormat, WireCodec>> = {
@@ -27,6 +28,7 @@ export const CODECS: Readonly<Record<WireFormat, WireCodec>> = {
   gemini: geminiCodec,
   'openai-embeddings': openaiEmbeddingsCodec,
   'gemini-embeddings': geminiEmbeddingsCodec,
+  'gemini-embed-content': geminiEmbedContentCodec,
 }
 
 export function codecFor(format: WireFormat): WireCodec {

@@ -2,6 +2,7 @@
  * OpenAI Chat Completions: the parts the passthrough path needs (usage, errors, usage-chunk detection), and the
  * codec to and from the canonical shape (requests, responses, stream chunks).
  */
+import { createHash } from 'node:crypto'
 import type { SSEEvent } from '../types.ts'
 import type { ErrorInfo, SSEFrame, TranslateInfo, WireCodec } from './types.ts'
 import {
@@ -169,6 +170,15 @@ export function openaiChatRequestToCanonical(body: Record<string, unknown>): Can
   return request
 }
 
+// OpenAI refuses tool-call ids over 40 characters ("string too long"). Ids from other clients can be longer
+// (Gemini CLI's `<name>__<id>`, thought signatures riding in ids): those become a digest, the same one for the
+// call and for its result, so the pair still matches.
+const OPENAI_TOOL_ID_MAX = 40
+
+function openaiToolCallId(id: string): string {
+  return id.length <= OPENAI_TOOL_ID_MAX ? id : `call_${createHash('sha256').update(id).digest('base64url').slice(0, 32)}`
+}
+
 /** Encodes a canonical request as an OpenAI Chat Completions body. */
 export function canonicalToOpenAIChatRequest(request: CanonicalRequest): Record<string, unknown> {
   const messages: Record<string, unknown>[] = request.system.map((text) => ({ role: 'system', content: text }))
@@ -177,7 +187,7 @@ export function canonicalToOpenAIChatRequest(request: CanonicalRequest): Record<
       const text = message.content.filter((p) => p.type === 'text').map((p) => (p as TextPart).text).join('')
       const calls = message.content.filter((p) => p.type === 'tool_call')
       const out: Record<string, unknown> = { role: 'assistant', content: text || (calls.length ? null : '') }
-      if (calls.length) out.tool_calls = calls.map((c) => ({ type: 'function', id: c.id, function: { name: c.name, arguments: c.arguments || '{}' } }))
+      if (calls.length) out.tool_calls = calls.map((c) => ({ type: 'function', id: openaiToolCallId(c.id), function: { name: c.name, arguments: c.arguments || '{}' } }))
       messages.push(out)
       continue
     }
@@ -186,7 +196,7 @@ export function canonicalToOpenAIChatRequest(request: CanonicalRequest): Record<
     const rest: Array<Record<string, unknown>> = []
     for (const part of message.content) {
       if (part.type === 'tool_result') {
-        messages.push({ role: 'tool', tool_call_id: part.toolCallId, content: part.content.filter((p) => p.type === 'text').map((p) => (p as TextPart).text).join('') })
+        messages.push({ role: 'tool', tool_call_id: openaiToolCallId(part.toolCallId), content: part.content.filter((p) => p.type === 'text').map((p) => (p as TextPart).text).join('') })
         for (const p of part.content) if (p.type === 'image') rest.push(openaiImagePart(p))
       } else if (part.type === 'text') rest.push({ type: 'text', text: part.text })
       else if (part.type === 'image') rest.push(openaiImagePart(part))

@@ -13,6 +13,8 @@ export type WireFormat =
   | 'gemini'
   | 'openai-embeddings'
   | 'gemini-embeddings'
+  /** Gemini's single `models/{model}:embedContent` (`gemini-embeddings` is `:batchEmbedContents`). */
+  | 'gemini-embed-content'
 
 /** One SSE frame to write out. `data` is written as is (already JSON text, or `[DONE]`). */
 export interface SSEFrame {

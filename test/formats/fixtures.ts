@@ -225,3 +225,100 @@ export const geminiToolStream = () => [
     modelVersion: 'gemini-2.5-flash', responseId: 'resp1',
   }),
 ]
+
+/**
+ * What @google/genai sends for `models.generateContent` with a config: system instruction parts, an inline
+ * image, a declaration built with `Type.OBJECT` (Gemini's OpenAPI subset: uppercase types, int64 counts as
+ * strings, `nullable`, `propertyOrdering`), ANY mode naming one function, and sampling settings.
+ */
+export const genaiRequest = () => ({
+  contents: [{
+    role: 'user',
+    parts: [{ text: 'What is in this picture, and the weather in Paris?' }, { inlineData: { mimeType: 'image/png', data: PNG_B64 } }],
+  }],
+  systemInstruction: { parts: [{ text: 'You are a weather bot.' }, { text: 'Answer briefly.' }] },
+  tools: [{
+    functionDeclarations: [{
+      name: 'get_weather',
+      description: 'Get the current weather in a city',
+      parameters: {
+        type: 'OBJECT',
+        properties: {
+          city: { type: 'STRING', description: 'City name' },
+          unit: { type: 'STRING', format: 'enum', enum: ['celsius', 'fahrenheit'], nullable: true },
+          days: { type: 'ARRAY', items: { type: 'INTEGER' }, minItems: '1', maxItems: '7' },
+        },
+        required: ['city'],
+        propertyOrdering: ['city', 'unit', 'days'],
+      },
+    }],
+  }],
+  toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_weather'] } },
+  generationConfig: {
+    temperature: 0.4, topP: 0.9, topK: 40, maxOutputTokens: 512, stopSequences: ['END'], seed: 7, presencePenalty: 0.5, frequencyPenalty: 0.25,
+  },
+})
+
+/**
+ * A Gemini CLI turn inside a tool loop: the system prompt as a user-role Content, declarations with
+ * `parametersJsonSchema`, call ids the CLI set itself (`<name>__<id>`) on both the call and its response,
+ * the CLI's synthetic thought signature on the first call of the turn, thoughts asked for.
+ */
+export const geminiCliRequest = () => ({
+  contents: [
+    { role: 'user', parts: [{ text: 'What is in README.md?' }] },
+    {
+      role: 'model',
+      parts: [{ functionCall: { id: 'read_file__call_a1', name: 'read_file', args: { file_path: 'README.md' } }, thoughtSignature: 'skip_thought_signature_validator' }],
+    },
+    { role: 'user', parts: [{ functionResponse: { id: 'read_file__call_a1', name: 'read_file', response: { output: '# Sluice' } } }] },
+  ],
+  systemInstruction: { role: 'user', parts: [{ text: 'You are an interactive CLI agent.' }] },
+  tools: [{
+    functionDeclarations: [{
+      name: 'read_file',
+      description: 'Reads a file from the local filesystem.',
+      parametersJsonSchema: { type: 'object', properties: { file_path: { type: 'string' } }, required: ['file_path'] },
+    }],
+  }],
+  generationConfig: { temperature: 0, topP: 1, thinkingConfig: { includeThoughts: true, thinkingBudget: 8192 } },
+})
+
+/** A parallel tool loop with no ids at all: Gemini pairs function responses with calls by name and order. */
+export const geminiToolLoopRequest = () => ({
+  contents: [
+    { role: 'user', parts: [{ text: 'Weather in Paris and Tokyo?' }] },
+    {
+      role: 'model',
+      parts: [
+        { text: 'Two cities: two calls.', thought: true },
+        { functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'CiQB0e2Kb3+/sig==' },
+        { functionCall: { name: 'get_weather', args: { city: 'Tokyo' } } },
+      ],
+    },
+    {
+      role: 'user',
+      parts: [
+        { functionResponse: { name: 'get_weather', response: { result: '21C clear' } } },
+        { functionResponse: { name: 'get_weather', response: { error: 'service down' } } },
+      ],
+    },
+    { role: 'user', parts: [{ text: 'And tomorrow?' }] },
+  ],
+  tools: [{ functionDeclarations: [{ name: 'get_weather', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } }, required: ['city'] } }] }],
+})
+
+/** An Anthropic stream with extended thinking (thinking deltas and a signature) before the text. */
+export const anthropicThinkingStream = () => [
+  anthropicEvent({ type: 'message_start', message: { id: 'msg_T', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } } }),
+  anthropicEvent({ type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } }),
+  anthropicEvent({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'Short answer' } }),
+  anthropicEvent({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: ' wanted.' } }),
+  anthropicEvent({ type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'EqQBsig' } }),
+  anthropicEvent({ type: 'content_block_stop', index: 0 }),
+  anthropicEvent({ type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }),
+  anthropicEvent({ type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Hi' } }),
+  anthropicEvent({ type: 'content_block_stop', index: 1 }),
+  anthropicEvent({ type: 'message_delta', delta: { stop_reason: 'max_tokens', stop_sequence: null }, usage: { output_tokens: 30 } }),
+  anthropicEvent({ type: 'message_stop' }),
+]

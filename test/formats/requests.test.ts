@@ -209,7 +209,7 @@ describe('translateRequest', () => {
     const body = openaiRequest()
     expect(translateRequest(body, 'openai-chat', 'openai-chat')).toBe(body)
     rejects(() => translateRequest(body, 'openai-chat', 'gemini-embeddings'), 400, /cannot translate/)
-    rejects(() => translateRequest(body, 'gemini', 'openai-chat'), 400, /cannot translate/)
+    rejects(() => translateRequest({ model: 'm', input: 'x' }, 'openai-embeddings', 'openai-chat'), 400, /cannot translate/)
   })
 
   it('setUpstreamModel writes model where each format carries it', () => {
