@@ -17,6 +17,7 @@ export type { ErrorInfo, SSEFrame, StreamTranslator, TranslateInfo, WireCodec, W
 export type * from './canonical.ts'
 export { isUsageOnlyChunk, typeForStatus } from './openai-chat.ts'
 export { ANTHROPIC_DEFAULT_MAX_TOKENS, anthropicErrorType } from './anthropic-messages.ts'
+export { clampOutputTokens, requestedOutputTokens } from './limits.ts'
 
 /** Every wire format the gateway speaks, by name. */
 export const CODECS: Readonly<Record<WireFormat, WireCodec>> = {

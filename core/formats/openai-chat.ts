@@ -11,6 +11,7 @@ import {
   type CanonicalStreamEvent, type CanonicalToolChoice, type CanonicalUsage, type FinishReason,
   type ImagePart, type StreamDecoder, type StreamEncoder, type TextPart,
 } from './canonical.ts'
+import { openaiChatMaxTokens } from './limits.ts'
 
 export function openaiErrorBody(info: ErrorInfo) {
   return { error: { message: info.message, type: info.type, param: info.param ?? null, code: info.code ?? null } }
@@ -159,7 +160,7 @@ export function openaiChatRequestToCanonical(body: Record<string, unknown>): Can
   request.stop = stopList(body.stop)
   request.temperature = numberOrUndefined(body.temperature)
   request.topP = numberOrUndefined(body.top_p)
-  request.maxTokens = numberOrUndefined(body.max_completion_tokens) ?? numberOrUndefined(body.max_tokens)
+  request.maxTokens = openaiChatMaxTokens(body)
   request.seed = numberOrUndefined(body.seed)
   request.presencePenalty = numberOrUndefined(body.presence_penalty)
   request.frequencyPenalty = numberOrUndefined(body.frequency_penalty)
