@@ -84,7 +84,7 @@ export interface CanonicalRequest {
   seed?: number
   presencePenalty?: number
   frequencyPenalty?: number
-  /** Extended thinking: a token budget, or an OpenAI-style effort when that is what the client gave. */
+  /** Reasoning controls as the client gave them: a token budget, an effort, adaptive or disabled thinking. */
   reasoning?: {
     budgetTokens?: number
     effort?: ReasoningEffort
