@@ -3,14 +3,16 @@
  * SSE events message_start ... message_stop).
  */
 import type { SSEEvent } from '../types.ts'
+import type { GatewayError } from '../errors.ts'
 import type { ErrorInfo, SSEFrame, TranslateInfo, WireCodec } from './types.ts'
 import { typeForStatus } from './openai-chat.ts'
 import {
-  badRequest, budgetForReasoning, emptyUsage, isRecord, mergeUsage, numberOrUndefined,
+  badRequest, budgetForReasoning, effortForBudget, emptyUsage, isRecord, mergeUsage, numberOrUndefined,
   parseArguments, prefixedId, safeId,
   type CanonicalMessage, type CanonicalPart, type CanonicalRequest, type CanonicalResponse,
-  type CanonicalStreamEvent, type CanonicalToolChoice, type CanonicalUsage, type FinishReason,
-  type ImagePart, type ImageSource, type StreamDecoder, type StreamEncoder, type TextPart, type ToolResultPart,
+  type CanonicalStreamEvent, type CanonicalTool, type CanonicalToolChoice, type CanonicalUsage, type FinishReason,
+  type ImagePart, type ImageSource, type ReasoningEffort, type StreamDecoder, type StreamEncoder, type TextPart,
+  type ThinkingPart, type ToolResultPart,
 } from './canonical.ts'
 
 /** Anthropic requires max_tokens; this is what a request that did not say gets. */
@@ -127,14 +129,29 @@ function imageFromAnthropic(block: Record<string, any>, where: string): ImagePar
   throw badRequest(`${where}: only base64 and url image sources can be translated to this provider`)
 }
 
+function untranslatableBlock(at: string, type: unknown): GatewayError {
+  return badRequest(`${at}: '${String(type)}' blocks cannot be translated to this provider`)
+}
+
+/** A `search_result` block as text the model can read: its title and source, then its text blocks. */
+function searchResultText(block: Record<string, any>): TextPart {
+  const texts = Array.isArray(block.content) ? block.content.filter((b: unknown) => isRecord(b) && b.type === 'text').map((b: any) => String(b.text ?? '')) : []
+  return { type: 'text', text: `Search result "${String(block.title ?? '')}" (${String(block.source ?? '')}):\n${texts.join('\n')}` }
+}
+
 function toolResultContent(content: unknown, where: string): Array<TextPart | ImagePart> {
   if (content === undefined || content === null) return []
   if (typeof content === 'string') return [{ type: 'text', text: content }]
   if (!Array.isArray(content)) throw badRequest(`${where}.content must be a string or an array of blocks`)
   return content.map((block, j) => {
-    if (isRecord(block) && block.type === 'text') return { type: 'text', text: String(block.text ?? '') } as TextPart
-    if (isRecord(block) && block.type === 'image') return imageFromAnthropic(block, `${where}.content[${j}]`)
-    throw badRequest(`${where}.content[${j}]: tool results can only carry text and images to this provider`)
+    const at = `${where}.content.${j}`
+    if (!isRecord(block)) throw badRequest(`${at} must be an object`)
+    switch (block.type) {
+      case 'text': return { type: 'text', text: String(block.text ?? '') }
+      case 'image': return imageFromAnthropic(block, at)
+      case 'search_result': return searchResultText(block)
+      default: throw untranslatableBlock(at, block.type)
+    }
   })
 }
 
@@ -147,62 +164,123 @@ function contentBlocks(content: unknown, where: string): Array<Record<string, an
   })
 }
 
+/** One content block of a user or assistant turn. `cache_control` and `citations` are dropped wherever they sit. */
+function partFromBlock(block: Record<string, any>, at: string, ordinal: number): CanonicalPart {
+  switch (block.type) {
+    case 'text': return { type: 'text', text: String(block.text ?? '') }
+    case 'image': return imageFromAnthropic(block, at)
+    case 'search_result': return searchResultText(block)
+    case 'tool_use':
+      return { type: 'tool_call', id: String(block.id ?? safeId('toolu_', 'm', ordinal)), name: String(block.name ?? ''), arguments: JSON.stringify(block.input ?? {}) }
+    case 'tool_result':
+      if (typeof block.tool_use_id !== 'string') throw badRequest(`${at}.tool_use_id: field required`)
+      return { type: 'tool_result', toolCallId: block.tool_use_id, content: toolResultContent(block.content, at), ...(block.is_error ? { isError: true } : {}) }
+    case 'thinking': return { type: 'thinking', text: String(block.thinking ?? ''), signature: block.signature }
+    case 'redacted_thinking': return { type: 'thinking', text: '', redacted: String(block.data ?? '') }
+    default: throw untranslatableBlock(at, block.type)
+  }
+}
+
+/** A system prompt's texts: a string or text blocks, one text per block; empty ones are skipped. */
+function systemTexts(content: unknown, where: string): string[] {
+  if (typeof content === 'string') return content ? [content] : []
+  if (!Array.isArray(content)) throw badRequest(`${where} must be a string or an array of text blocks`)
+  return content.flatMap((block, j) => {
+    if (!isRecord(block) || block.type !== 'text') throw untranslatableBlock(`${where}.${j}`, isRecord(block) ? block.type : typeof block)
+    const text = String(block.text ?? '')
+    return text ? [text] : []
+  })
+}
+
+/** A `role: 'system'` entry that asked to be shown only until the next user turn, and one has come. */
+function clearedSystemEntry(message: Record<string, any>, index: number, lastUserIndex: number): boolean {
+  return message.clear_at === 'next_user_message' && index < lastUserIndex
+}
+
+/**
+ * The turns of an Anthropic request. `role: 'system'` entries among them (Claude Code's agent and skill
+ * listings) are appended to `system`, after the top-level prompt, in order. Their position is kept for no
+ * target: Anthropic takes them mid-conversation only on some models, Gemini has only `systemInstruction`, and
+ * the chat templates of many OpenAI-compatible servers refuse a system message that is not first. What is lost
+ * is their "from here on" scope, and the cached prompt prefix on the one request where a new one appears. The
+ * turns on either side may then share a role: each encoder merges or accepts that.
+ */
+function decodeTurns(list: unknown[], system: string[]): CanonicalMessage[] {
+  const lastUserIndex = list.findLastIndex((m) => isRecord(m) && m.role === 'user')
+  const messages: CanonicalMessage[] = []
+  list.forEach((message, i) => {
+    const where = `messages.${i}`
+    if (!isRecord(message)) throw badRequest(`${where} must be an object`)
+    if (message.role === 'system') {
+      if (!clearedSystemEntry(message, i, lastUserIndex)) system.push(...systemTexts(message.content, `${where}.content`))
+      return
+    }
+    if (message.role !== 'user' && message.role !== 'assistant') throw badRequest(`${where}.role must be 'user', 'assistant' or 'system'`)
+    const content = contentBlocks(message.content, where).map((block, j) => partFromBlock(block, `${where}.content.${j}`, i * 100 + j))
+    messages.push({ role: message.role, content })
+  })
+  return messages
+}
+
+const EFFORTS = new Set<unknown>(['low', 'medium', 'high', 'xhigh', 'max'] satisfies ReasoningEffort[])
+
+/**
+ * `thinking` and `output_config.effort` as canonical reasoning. `between_tools` is thinking off (only progress
+ * notes come back as thinking), so it reads as disabled.
+ */
+function reasoningFromAnthropic(body: Record<string, unknown>): CanonicalRequest['reasoning'] {
+  const reasoning: NonNullable<CanonicalRequest['reasoning']> = {}
+  const thinking = isRecord(body.thinking) ? body.thinking : {}
+  if (thinking.type === 'enabled' && typeof thinking.budget_tokens === 'number') reasoning.budgetTokens = thinking.budget_tokens
+  else if (thinking.type === 'adaptive') reasoning.mode = 'adaptive'
+  else if (thinking.type === 'disabled' || thinking.type === 'between_tools') reasoning.mode = 'disabled'
+  const effort = isRecord(body.output_config) ? body.output_config.effort : undefined
+  if (EFFORTS.has(effort)) reasoning.effort = effort as ReasoningEffort
+  if ((reasoning.budgetTokens !== undefined || reasoning.mode === 'adaptive') && thinking.display !== 'omitted') reasoning.showThinking = true
+  return Object.keys(reasoning).length ? reasoning : undefined
+}
+
+/** A client tool has no `type` or `type: 'custom'`; anything else is a tool Anthropic runs itself. */
+function toolFromAnthropic(tool: unknown, k: number): CanonicalTool {
+  const onlyClientTools = 'only client tools (name, description, input_schema) can be translated to this provider'
+  if (!isRecord(tool) || typeof tool.name !== 'string') throw badRequest(`tools.${k}: ${onlyClientTools}`, 'tools')
+  if (tool.type != null && tool.type !== 'custom') {
+    throw badRequest(`tools.${k}: '${tool.name}' is an Anthropic server tool (${String(tool.type)}); ${onlyClientTools}`, 'tools')
+  }
+  return { name: tool.name, description: tool.description, parameters: tool.input_schema }
+}
+
+function toolChoiceFromAnthropic(choice: Record<string, unknown>): CanonicalToolChoice | undefined {
+  if (choice.type === 'tool' && typeof choice.name === 'string') return { type: 'tool', name: choice.name }
+  const map: Record<string, CanonicalToolChoice> = { auto: { type: 'auto' }, any: { type: 'required' }, none: { type: 'none' } }
+  return map[String(choice.type)]
+}
+
+/** Anthropic's structured output (`output_config.format`), which the other formats carry as a JSON schema. */
+function responseFormatFromAnthropic(body: Record<string, unknown>): CanonicalRequest['responseFormat'] {
+  const format = isRecord(body.output_config) ? body.output_config.format : undefined
+  return isRecord(format) && format.type === 'json_schema' && isRecord(format.schema) ? { type: 'json_schema', schema: format.schema } : undefined
+}
+
 /** Decodes an Anthropic Messages request body. */
 export function anthropicRequestToCanonical(body: Record<string, unknown>): CanonicalRequest {
   if (!Array.isArray(body.messages)) throw badRequest('messages: field required', 'messages')
-  const system: string[] = []
-  if (typeof body.system === 'string') {
-    if (body.system) system.push(body.system)
-  } else if (Array.isArray(body.system)) {
-    for (const block of body.system) if (isRecord(block) && block.type === 'text') system.push(String(block.text ?? ''))
-  }
-
-  const messages: CanonicalMessage[] = body.messages.map((message: unknown, i: number) => {
-    const where = `messages.${i}`
-    if (!isRecord(message) || (message.role !== 'user' && message.role !== 'assistant')) throw badRequest(`${where}.role must be 'user' or 'assistant'`)
-    const parts: CanonicalPart[] = []
-    contentBlocks(message.content, where).forEach((block, j) => {
-      const at = `${where}.content.${j}`
-      switch (block.type) {
-        case 'text': parts.push({ type: 'text', text: String(block.text ?? '') }); break
-        case 'image': parts.push(imageFromAnthropic(block, at)); break
-        case 'tool_use':
-          parts.push({ type: 'tool_call', id: String(block.id ?? safeId('toolu_', 'm', i * 100 + j)), name: String(block.name ?? ''), arguments: JSON.stringify(block.input ?? {}) })
-          break
-        case 'tool_result':
-          if (typeof block.tool_use_id !== 'string') throw badRequest(`${at}.tool_use_id: field required`)
-          parts.push({ type: 'tool_result', toolCallId: block.tool_use_id, content: toolResultContent(block.content, at), ...(block.is_error ? { isError: true } : {}) })
-          break
-        case 'thinking': parts.push({ type: 'thinking', text: String(block.thinking ?? ''), signature: block.signature }); break
-        case 'redacted_thinking': break // opaque to every other provider
-        default: throw badRequest(`${at}: '${String(block.type)}' blocks cannot be translated to this provider`)
-      }
-    })
-    return { role: message.role, content: parts }
-  })
+  const system = body.system === undefined || body.system === null ? [] : systemTexts(body.system, 'system')
+  const messages = decodeTurns(body.messages, system)
 
   const request: CanonicalRequest = { model: typeof body.model === 'string' ? body.model : undefined, system, messages, stream: body.stream === true }
-  if (Array.isArray(body.tools) && body.tools.length) {
-    request.tools = body.tools.map((tool: any, k: number) => {
-      if (!isRecord(tool) || typeof tool.name !== 'string' || (tool.type !== undefined && tool.type !== 'custom')) {
-        throw badRequest(`tools.${k}: only client tools (name, description, input_schema) can be translated to this provider`, 'tools')
-      }
-      return { name: tool.name, description: tool.description, parameters: tool.input_schema }
-    })
+  if (Array.isArray(body.tools) && body.tools.length) request.tools = body.tools.map(toolFromAnthropic)
+  if (isRecord(body.tool_choice)) {
+    request.toolChoice = toolChoiceFromAnthropic(body.tool_choice)
+    if (body.tool_choice.disable_parallel_tool_use === true) request.parallelToolCalls = false
   }
-  const choice = body.tool_choice
-  if (isRecord(choice)) {
-    const map: Record<string, CanonicalToolChoice> = { auto: { type: 'auto' }, any: { type: 'required' }, none: { type: 'none' } }
-    request.toolChoice = choice.type === 'tool' && typeof choice.name === 'string' ? { type: 'tool', name: choice.name } : map[String(choice.type)]
-    if (choice.disable_parallel_tool_use === true) request.parallelToolCalls = false
-  }
+  request.responseFormat = responseFormatFromAnthropic(body)
   if (Array.isArray(body.stop_sequences) && body.stop_sequences.length) request.stop = body.stop_sequences.filter((s): s is string => typeof s === 'string')
   request.temperature = numberOrUndefined(body.temperature)
   request.topP = numberOrUndefined(body.top_p)
   request.topK = numberOrUndefined(body.top_k)
   request.maxTokens = numberOrUndefined(body.max_tokens)
-  const thinking = body.thinking
-  if (isRecord(thinking) && thinking.type === 'enabled' && typeof thinking.budget_tokens === 'number') request.reasoning = { budgetTokens: thinking.budget_tokens }
+  request.reasoning = reasoningFromAnthropic(body)
   const metadata = body.metadata
   if (isRecord(metadata) && typeof metadata.user_id === 'string') request.user = metadata.user_id
   return request
@@ -224,68 +302,178 @@ function jsonInstruction(format: CanonicalRequest['responseFormat']): string | u
   return undefined
 }
 
-/** Encodes a canonical request as an Anthropic Messages body. */
-export function canonicalToAnthropicRequest(request: CanonicalRequest): Record<string, unknown> {
-  const messages: Array<{ role: 'user' | 'assistant'; content: Record<string, unknown>[] }> = []
-  request.messages.forEach((message, i) => {
-    const role = message.role === 'assistant' ? 'assistant' : 'user'
-    const blocks: Record<string, unknown>[] = []
-    for (const part of message.content) {
-      switch (part.type) {
-        case 'text': if (part.text) blocks.push({ type: 'text', text: part.text }); break
-        case 'image': blocks.push(anthropicImage(part.source)); break
-        case 'tool_call':
-          blocks.push({ type: 'tool_use', id: part.id, name: part.name, input: parseArguments(part.arguments, `messages[${i}]`) })
-          break
-        case 'tool_result': blocks.push(anthropicToolResult(part)); break
-        case 'thinking':
-          // Anthropic only takes back thinking it signed itself.
-          if (part.signature) blocks.push({ type: 'thinking', thinking: part.text, signature: part.signature })
-          break
+type AnthropicTurn = { role: 'user' | 'assistant'; content: Record<string, unknown>[] }
+
+const isThinkingBlock = (block: Record<string, unknown> | undefined) => block?.type === 'thinking' || block?.type === 'redacted_thinking'
+
+function anthropicThinkingBlock(part: ThinkingPart): Record<string, unknown> | undefined {
+  if (part.redacted) return { type: 'redacted_thinking', data: part.redacted }
+  // Anthropic only takes back thinking it signed itself.
+  return part.signature ? { type: 'thinking', thinking: part.text, signature: part.signature } : undefined
+}
+
+function anthropicBlocks(message: CanonicalMessage, i: number): Record<string, unknown>[] {
+  const blocks: Record<string, unknown>[] = []
+  for (const part of message.content) {
+    switch (part.type) {
+      case 'text': if (part.text) blocks.push({ type: 'text', text: part.text }); break
+      case 'image': blocks.push(anthropicImage(part.source)); break
+      case 'tool_call':
+        blocks.push({ type: 'tool_use', id: part.id, name: part.name, input: parseArguments(part.arguments, `messages[${i}]`) })
+        break
+      case 'tool_result': blocks.push(anthropicToolResult(part)); break
+      case 'thinking': {
+        const block = anthropicThinkingBlock(part)
+        if (block) blocks.push(block)
+        break
       }
     }
-    if (!blocks.length) return
-    const last = messages[messages.length - 1]
-    if (last && last.role === role) last.content.push(...blocks)
-    else messages.push({ role, content: blocks })
-  })
-  // Tool results must open the user turn that answers the calls.
-  for (const message of messages) {
-    if (message.role === 'user') message.content.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'))
   }
+  // Anthropic refuses an assistant turn that ends in thinking; one that is only thinking says nothing to keep.
+  return blocks.every(isThinkingBlock) ? [] : blocks
+}
 
+/** The turns, same-role neighbours merged (Anthropic wants alternation), tool results first in their user turn. */
+function anthropicTurns(messages: CanonicalMessage[]): AnthropicTurn[] {
+  const turns: AnthropicTurn[] = []
+  messages.forEach((message, i) => {
+    const role = message.role === 'assistant' ? 'assistant' : 'user'
+    const blocks = anthropicBlocks(message, i)
+    if (!blocks.length) return
+    const last = turns[turns.length - 1]
+    if (last && last.role === role) last.content.push(...blocks)
+    else turns.push({ role, content: blocks })
+  })
+  for (const turn of turns) {
+    if (turn.role === 'user') turn.content.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'))
+  }
+  return turns
+}
+
+/**
+ * With `thinking.type: 'enabled'`, Anthropic refuses a request whose open tool loop (tool results answering the
+ * last assistant turn) comes from an assistant turn that does not start with its signed thinking block; its own
+ * advice is to turn thinking off. History from an OpenAI client lacks the block: chat completions carry no
+ * thinking, so the signature never reached the client.
+ */
+function openToolLoopLacksThinking(turns: AnthropicTurn[]): boolean {
+  const last = turns[turns.length - 1]
+  if (last?.role !== 'user' || last.content[0]?.type !== 'tool_result') return false
+  return !isThinkingBlock(turns[turns.length - 2]?.content[0])
+}
+
+/** With thinking off, Anthropic refuses thinking blocks in a final (prefilled) assistant turn. */
+function dropTrailingThinking(turns: AnthropicTurn[]): void {
+  const last = turns[turns.length - 1]
+  if (last?.role !== 'assistant') return
+  last.content = last.content.filter((block) => !isThinkingBlock(block))
+  if (!last.content.length) turns.pop()
+}
+
+/**
+ * Claude models that refuse `thinking.type: 'enabled'` (a 400) and think adaptively, steered by
+ * `output_config.effort`: Opus 4.7 and later, Mythos, and generation 5 on. They also refuse non-default
+ * temperature, top_p and top_k. Earlier models take budgets, and some of them (Haiku 4.5) refuse the effort
+ * field. The codec knows only the model name the request carries (the client's, which may be an alias); an
+ * unknown name gets the budget form, which every Claude model before Opus 4.7 takes.
+ */
+const ADAPTIVE_ONLY_MODEL = /claude-(?:mythos|fable|opus-4-[7-9](?!\d)|[a-z]+-(?:[5-9]|[1-9]\d)(?!\d))/
+
+function thinksAdaptivelyOnly(model: string | undefined): boolean {
+  return !!model && ADAPTIVE_ONLY_MODEL.test(model)
+}
+
+/** Anthropic's smallest thinking budget. */
+const MIN_THINKING_BUDGET = 1024
+
+type AnthropicEffort = 'low' | 'medium' | 'high' | 'xhigh' | 'max'
+
+interface ThinkingPlan {
+  thinking?: Record<string, unknown>
+  effort?: AnthropicEffort
+  maxTokens: number
+  on: boolean
+}
+
+const thinkingOff = (maxTokens: number): ThinkingPlan => ({ thinking: { type: 'disabled' }, maxTokens, on: false })
+
+/** `output_config.effort` for adaptive thinking: the client's effort, else its budget's band, else the model's default. */
+function anthropicEffort(reasoning: NonNullable<CanonicalRequest['reasoning']>): AnthropicEffort | undefined {
+  const effort = reasoning.effort
+  if (effort && effort !== 'none' && effort !== 'minimal') return effort
+  return reasoning.budgetTokens !== undefined ? effortForBudget(reasoning.budgetTokens) : undefined
+}
+
+/**
+ * A thinking budget and the max_tokens around it. Anthropic wants budget_tokens >= 1024 and below max_tokens.
+ * A cap the client set bounds thinking and answer together (OpenAI's max_completion_tokens counts reasoning too,
+ * and budgets and rate limits reserve by it), so the budget is lowered to fit below it, and thinking is turned
+ * off when the cap leaves no room for 1024. With no cap, max_tokens is the budget plus the default answer room.
+ */
+function budgetThinking(budget: number, cap: number | undefined, turns: AnthropicTurn[]): ThinkingPlan {
+  const wanted = Math.max(MIN_THINKING_BUDGET, budget)
+  const maxTokens = cap ?? wanted + ANTHROPIC_DEFAULT_MAX_TOKENS
+  const fitted = Math.min(wanted, maxTokens - 1)
+  if (fitted < MIN_THINKING_BUDGET || openToolLoopLacksThinking(turns)) return thinkingOff(cap ?? ANTHROPIC_DEFAULT_MAX_TOKENS)
+  return { thinking: { type: 'enabled', budget_tokens: fitted }, maxTokens, on: true }
+}
+
+/** `thinking`, `output_config.effort` and `max_tokens` for the canonical reasoning controls and the target model. */
+function thinkingPlan(request: CanonicalRequest, turns: AnthropicTurn[]): ThinkingPlan {
+  const reasoning = request.reasoning
+  const cap = request.maxTokens
+  if (!reasoning) return { maxTokens: cap ?? ANTHROPIC_DEFAULT_MAX_TOKENS, on: false }
+  const budget = budgetForReasoning(reasoning) ?? 0
+  // Disabled, effort 'none' or 'minimal', a zero budget: said explicitly, as generation-5 models think by default.
+  if (budget <= 0) return thinkingOff(cap ?? ANTHROPIC_DEFAULT_MAX_TOKENS)
+  if (thinksAdaptivelyOnly(request.model)) {
+    // Adaptive turns may hold no thinking, so the open-tool-loop rule of budgets does not apply.
+    return { thinking: { type: 'adaptive' }, effort: anthropicEffort(reasoning), maxTokens: cap ?? ANTHROPIC_DEFAULT_MAX_TOKENS, on: true }
+  }
+  return budgetThinking(budget, cap, turns)
+}
+
+function anthropicTools(request: CanonicalRequest, body: Record<string, unknown>): void {
+  if (!request.tools?.length) return
+  body.tools = request.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.parameters ?? { type: 'object', properties: {} } }))
+  const choice = request.toolChoice
+  const out: Record<string, unknown> = choice?.type === 'tool' ? { type: 'tool', name: choice.name }
+    : choice?.type === 'required' ? { type: 'any' }
+    : choice?.type === 'none' ? { type: 'none' }
+    : { type: 'auto' }
+  if (request.parallelToolCalls === false && out.type !== 'none') out.disable_parallel_tool_use = true
+  if (choice || out.disable_parallel_tool_use) body.tool_choice = out
+}
+
+/**
+ * Sampling goes only where Anthropic takes it: thinking refuses temperature, top_p and top_k, adaptive-only
+ * models refuse them always, and newer models refuse temperature and top_p together (temperature wins).
+ */
+function anthropicSampling(request: CanonicalRequest, thinking: boolean, body: Record<string, unknown>): void {
+  if (thinking || thinksAdaptivelyOnly(request.model)) return
+  if (request.temperature !== undefined) body.temperature = Math.min(1, Math.max(0, request.temperature))
+  else if (request.topP !== undefined) body.top_p = request.topP
+  if (request.topK !== undefined) body.top_k = request.topK
+}
+
+/** Encodes a canonical request as an Anthropic Messages body. */
+export function canonicalToAnthropicRequest(request: CanonicalRequest): Record<string, unknown> {
+  const messages = anthropicTurns(request.messages)
   const body: Record<string, unknown> = { model: request.model, messages }
   const system = request.system.filter((s) => s.length > 0).map((text) => ({ type: 'text', text }))
   const instruction = jsonInstruction(request.responseFormat)
   if (instruction) system.push({ type: 'text', text: instruction })
   if (system.length) body.system = system
 
-  const budget = budgetForReasoning(request.reasoning)
-  const thinking = budget !== undefined && budget > 0 ? Math.max(1024, budget) : undefined
-  let maxTokens = request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS
-  if (thinking !== undefined) {
-    if (maxTokens <= thinking) maxTokens = thinking + (request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS)
-    body.thinking = { type: 'enabled', budget_tokens: thinking }
-  }
-  body.max_tokens = maxTokens
+  const plan = thinkingPlan(request, messages)
+  if (!plan.on) dropTrailingThinking(messages)
+  if (plan.thinking) body.thinking = plan.thinking
+  if (plan.effort) body.output_config = { effort: plan.effort }
+  body.max_tokens = plan.maxTokens
 
-  if (request.tools?.length) {
-    body.tools = request.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.parameters ?? { type: 'object', properties: {} } }))
-    const choice = request.toolChoice
-    const out: Record<string, unknown> = choice?.type === 'tool' ? { type: 'tool', name: choice.name }
-      : choice?.type === 'required' ? { type: 'any' }
-      : choice?.type === 'none' ? { type: 'none' }
-      : { type: 'auto' }
-    if (request.parallelToolCalls === false && out.type !== 'none') out.disable_parallel_tool_use = true
-    if (choice || out.disable_parallel_tool_use) body.tool_choice = out
-  }
+  anthropicTools(request, body)
   if (request.stop?.length) body.stop_sequences = request.stop
-  // Thinking refuses sampling changes; newer models refuse temperature and top_p together (temperature wins).
-  if (thinking === undefined) {
-    if (request.temperature !== undefined) body.temperature = Math.min(1, Math.max(0, request.temperature))
-    else if (request.topP !== undefined) body.top_p = request.topP
-    if (request.topK !== undefined) body.top_k = request.topK
-  }
+  anthropicSampling(request, plan.on, body)
   if (request.user) body.metadata = { user_id: request.user }
   body.stream = request.stream
   return body

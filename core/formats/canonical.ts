@@ -32,6 +32,8 @@ export interface ThinkingPart {
   signature?: string
   /** OpenAI Responses: the reasoning item's opaque `encrypted_content`; only an OpenAI Responses body takes it back. */
   encryptedContent?: string
+  /** Anthropic `redacted_thinking.data`: encrypted thinking with no readable text, which only Anthropic reads back. */
+  redacted?: string
 }
 
 export type CanonicalPart = TextPart | ImagePart | ToolCallPart | ToolResultPart | ThinkingPart
@@ -61,6 +63,12 @@ export type CanonicalResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; name?: string; schema?: Record<string, unknown>; strict?: boolean }
 
+/**
+ * Reasoning effort in the union of the vocabularies: OpenAI `reasoning_effort` (none ... xhigh, max) and Anthropic
+ * `output_config.effort` (low ... max). Each encoder maps it onto what its target accepts.
+ */
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max'
+
 export interface CanonicalRequest {
   /** The model as the client named it; the pipeline overwrites it with the upstream name. */
   model?: string
@@ -80,8 +88,15 @@ export interface CanonicalRequest {
   seed?: number
   presencePenalty?: number
   frequencyPenalty?: number
-  /** Extended thinking: a token budget, or an OpenAI-style effort when that is what the client gave. */
-  reasoning?: { budgetTokens?: number; effort?: 'minimal' | 'low' | 'medium' | 'high' }
+  /** Reasoning controls as the client gave them: a token budget, an effort, adaptive or disabled thinking. */
+  reasoning?: {
+    budgetTokens?: number
+    effort?: ReasoningEffort
+    /** How the client switched thinking when it named no budget: 'adaptive' (the model decides how much), 'disabled' (off). */
+    mode?: 'adaptive' | 'disabled'
+    /** The client can display reasoning text and asked for it (Anthropic thinking on, not `display: 'omitted'`). */
+    showThinking?: boolean
+  }
   stream: boolean
   /** An end-user id (OpenAI `user`, Anthropic `metadata.user_id`). */
   user?: string
@@ -215,21 +230,41 @@ export interface StreamEncoder {
   error(info: import('./types.ts').ErrorInfo): import('./types.ts').SSEFrame[]
 }
 
-/** OpenAI-style effort to a thinking budget, and back. */
-export const EFFORT_BUDGET = { minimal: 0, low: 1024, medium: 8192, high: 24576 } as const
-
-export function budgetForReasoning(reasoning: CanonicalRequest['reasoning']): number | undefined {
-  if (!reasoning) return undefined
-  if (reasoning.budgetTokens !== undefined) return reasoning.budgetTokens
-  return reasoning.effort ? EFFORT_BUDGET[reasoning.effort] : undefined
+/** Effort to a thinking budget, and back. Budgets past 32k buy little (Anthropic's extended-thinking guidance). */
+export const EFFORT_BUDGET: Readonly<Record<ReasoningEffort, number>> = {
+  none: 0, minimal: 0, low: 1024, medium: 8192, high: 24576, xhigh: 32768, max: 32768,
 }
 
-export function effortForReasoning(reasoning: CanonicalRequest['reasoning']): 'minimal' | 'low' | 'medium' | 'high' | undefined {
+/**
+ * The thinking budget for a budget-based target (Gemini, Claude models before adaptive thinking): off → 0; a
+ * budget as given; an effort through EFFORT_BUDGET; adaptive with no effort → the medium budget, as OpenAI
+ * targets get 'medium'.
+ */
+export function budgetForReasoning(reasoning: CanonicalRequest['reasoning']): number | undefined {
   if (!reasoning) return undefined
-  if (reasoning.effort) return reasoning.effort
-  const budget = reasoning.budgetTokens ?? 0
+  if (reasoning.mode === 'disabled') return 0
+  if (reasoning.budgetTokens !== undefined) return reasoning.budgetTokens
+  if (reasoning.effort) return EFFORT_BUDGET[reasoning.effort]
+  return reasoning.mode === 'adaptive' ? EFFORT_BUDGET.medium : undefined
+}
+
+/** The effort band a thinking budget falls in; undefined for no thinking. */
+export function effortForBudget(budget: number): 'low' | 'medium' | 'high' | undefined {
   if (budget <= 0) return undefined
   return budget <= 2048 ? 'low' : budget <= 12000 ? 'medium' : 'high'
+}
+
+/**
+ * OpenAI's `reasoning_effort` for the canonical controls. An effort wins over a budget (it is the knob OpenAI
+ * has); 'max' becomes 'high', the top every reasoning model accepts; adaptive with no effort is 'medium'.
+ * Thinking switched off sends nothing: 'none' is refused by models before gpt-5.1 and `reasoning_effort` at all
+ * by non-reasoning models, while an explicit 'none' effort (an OpenAI client's own word) passes.
+ */
+export function effortForReasoning(reasoning: CanonicalRequest['reasoning']): Exclude<ReasoningEffort, 'max'> | undefined {
+  if (!reasoning || reasoning.mode === 'disabled') return undefined
+  if (reasoning.effort) return reasoning.effort === 'max' ? 'high' : reasoning.effort
+  if (reasoning.budgetTokens !== undefined) return effortForBudget(reasoning.budgetTokens)
+  return reasoning.mode === 'adaptive' ? 'medium' : undefined
 }
 
 /** The id shown to the client: the gateway's id under the format's usual prefix. */

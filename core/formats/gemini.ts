@@ -194,8 +194,14 @@ export function canonicalToGeminiRequest(request: CanonicalRequest): Record<stri
   }
   const budget = budgetForReasoning(request.reasoning)
   if (budget !== undefined) {
-    // Only a client that can show thinking (Anthropic's budget form) gets the thought text back.
-    config.thinkingConfig = { thinkingBudget: budget, ...(request.reasoning?.budgetTokens !== undefined ? { includeThoughts: true } : {}) }
+    // Adaptive thinking with no effort is Gemini's dynamic budget (-1). Other budgets stop at 24576, the most
+    // Gemini 2.5 Flash takes (a larger one is a 400 there; Pro takes 32768). 0 turns thinking off, which 2.5 Pro refuses.
+    const dynamic = request.reasoning?.mode === 'adaptive' && !request.reasoning.effort
+    config.thinkingConfig = {
+      thinkingBudget: dynamic ? -1 : Math.min(budget, 24576),
+      // Only a client that can show thinking gets the thought text back.
+      ...(request.reasoning?.showThinking && budget !== 0 ? { includeThoughts: true } : {}),
+    }
   }
   if (Object.keys(config).length) body.generationConfig = config
   return body

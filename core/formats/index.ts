@@ -19,6 +19,7 @@ export type * from './canonical.ts'
 export { isUsageOnlyChunk, typeForStatus } from './openai-chat.ts'
 export { ANTHROPIC_DEFAULT_MAX_TOKENS, anthropicErrorType } from './anthropic-messages.ts'
 export { geminiCountTokensRequest, geminiCountTokensResponse } from './gemini.ts'
+export { clampOutputTokens, requestedOutputTokens } from './limits.ts'
 
 /** Every wire format the gateway speaks, by name. */
 export const CODECS: Readonly<Record<WireFormat, WireCodec>> = {

@@ -10,8 +10,9 @@ import {
   numberOrUndefined, prefixedId, safeId, stopList,
   type CanonicalMessage, type CanonicalPart, type CanonicalRequest, type CanonicalResponse,
   type CanonicalStreamEvent, type CanonicalToolChoice, type CanonicalUsage, type FinishReason,
-  type ImagePart, type StreamDecoder, type StreamEncoder, type TextPart,
+  type ImagePart, type ReasoningEffort, type StreamDecoder, type StreamEncoder, type TextPart,
 } from './canonical.ts'
+import { openaiChatMaxTokens } from './limits.ts'
 
 export function openaiErrorBody(info: ErrorInfo) {
   return { error: { message: info.message, type: info.type, param: info.param ?? null, code: info.code ?? null } }
@@ -90,6 +91,8 @@ function userParts(content: unknown, where: string): Array<TextPart | ImagePart>
   })
 }
 
+const REASONING_EFFORTS = new Set<unknown>(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] satisfies ReasoningEffort[])
+
 function toolChoiceFromOpenAI(value: unknown): CanonicalToolChoice | undefined {
   if (value === 'auto' || value === 'none' || value === 'required') return { type: value }
   if (isRecord(value) && isRecord(value.function) && typeof value.function.name === 'string') return { type: 'tool', name: value.function.name }
@@ -160,12 +163,11 @@ export function openaiChatRequestToCanonical(body: Record<string, unknown>): Can
   request.stop = stopList(body.stop)
   request.temperature = numberOrUndefined(body.temperature)
   request.topP = numberOrUndefined(body.top_p)
-  request.maxTokens = numberOrUndefined(body.max_completion_tokens) ?? numberOrUndefined(body.max_tokens)
+  request.maxTokens = openaiChatMaxTokens(body)
   request.seed = numberOrUndefined(body.seed)
   request.presencePenalty = numberOrUndefined(body.presence_penalty)
   request.frequencyPenalty = numberOrUndefined(body.frequency_penalty)
-  const effort = body.reasoning_effort
-  if (effort === 'minimal' || effort === 'low' || effort === 'medium' || effort === 'high') request.reasoning = { effort }
+  if (REASONING_EFFORTS.has(body.reasoning_effort)) request.reasoning = { effort: body.reasoning_effort as ReasoningEffort }
   if (typeof body.user === 'string') request.user = body.user
   return request
 }
@@ -186,7 +188,9 @@ export function canonicalToOpenAIChatRequest(request: CanonicalRequest): Record<
     if (message.role === 'assistant') {
       const text = message.content.filter((p) => p.type === 'text').map((p) => (p as TextPart).text).join('')
       const calls = message.content.filter((p) => p.type === 'tool_call')
-      const out: Record<string, unknown> = { role: 'assistant', content: text || (calls.length ? null : '') }
+      // A turn that carried only thinking has nothing this target reads: dropped, never sent empty.
+      if (!text && !calls.length) continue
+      const out: Record<string, unknown> = { role: 'assistant', content: text || null }
       if (calls.length) out.tool_calls = calls.map((c) => ({ type: 'function', id: openaiToolCallId(c.id), function: { name: c.name, arguments: c.arguments || '{}' } }))
       messages.push(out)
       continue

@@ -197,7 +197,7 @@ describe('gemini client requests -> providers', () => {
     expect(out.reasoning_effort).toBe('medium')
   })
 
-  it('Gemini CLI turn -> Anthropic: tool_use ids Anthropic accepts, results in the next user turn, thinking budget', () => {
+  it('Gemini CLI turn -> Anthropic: tool_use ids Anthropic accepts, results in the next user turn, thinking off in a loop with no signed thinking', () => {
     const out = translateRequest(geminiCliRequest(), 'gemini', 'anthropic-messages') as any
     expect(out.system).toEqual([{ type: 'text', text: 'You are an interactive CLI agent.' }])
     const [, assistant, user] = out.messages
@@ -205,8 +205,9 @@ describe('gemini client requests -> providers', () => {
     expect(toolUse).toMatchObject({ type: 'tool_use', name: 'read_file', input: { file_path: 'README.md' } })
     expect(toolUse.id).toMatch(/^[a-zA-Z0-9_-]+$/)
     expect(user.content).toEqual([{ type: 'tool_result', tool_use_id: toolUse.id, content: '# Sluice' }])
-    expect(out.thinking).toEqual({ type: 'enabled', budget_tokens: 8192 })
-    expect(out.max_tokens).toBeGreaterThan(8192)
+    // The CLI strips thought parts from its history: Anthropic would refuse a budget for an open tool loop
+    // whose assistant turn lacks its signed thinking block, so thinking is off for this request.
+    expect(out.thinking).toEqual({ type: 'disabled' })
     expect(out.tools[0].input_schema).toEqual({ type: 'object', properties: { file_path: { type: 'string' } }, required: ['file_path'] })
   })
 
