@@ -8,6 +8,11 @@ import type { RouteMethod } from './types.ts'
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
+/** Compares two secrets in time independent of where they differ (both are hashed first, so lengths leak nothing). */
+export function constantTimeEqual(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected))
+}
+
 /** The key a client presented: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
 export function presentedKey(headers: Headers): string | undefined {
   const authorization = headers.get('authorization')

@@ -1,6 +1,7 @@
 /** Reads a JSON request body under a size limit: refused before it is read whole. */
 import type { IncomingMessage } from 'node:http'
 import { GatewayError } from './errors.ts'
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './validate.ts'
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
 
@@ -77,12 +78,15 @@ function readNode(req: IncomingMessage, limit: number): Promise<string> {
  * Reads the body as JSON. An honest content-length over the limit is refused without reading; a body without
  * one is counted while read and refused as soon as it crosses the limit.
  */
-export async function readJsonBody(request: Request, limit: number): Promise<Record<string, unknown>> {
+export async function readJsonBody(request: Request, limit: number): Promise<{ body: Record<string, unknown>; bytes: number }> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit)
   const nodeRequest = (request as { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req
   const text = nodeRequest ? await readNode(nodeRequest, limit) : await readWeb(request, limit)
   if (!text) throw new GatewayError(400, 'request body is required', { type: 'invalid_request_error' })
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new GatewayError(400, `request body nests deeper than ${MAX_JSON_DEPTH} levels`, { type: 'invalid_request_error', code: 'json_too_deep' })
+  }
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -92,5 +96,5 @@ export async function readJsonBody(request: Request, limit: number): Promise<Rec
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new GatewayError(400, 'request body must be a JSON object', { type: 'invalid_request_error' })
   }
-  return body as Record<string, unknown>
+  return { body: body as Record<string, unknown>, bytes: text.length }
 }

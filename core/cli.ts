@@ -6,6 +6,7 @@ import { startServer, type RunningServer } from './server.ts'
 import { ConfigError } from './errors.ts'
 import { PluginHost } from './host.ts'
 import { H3 } from 'h3'
+import { createStorage, type Storage } from 'unstorage'
 import { createLogger } from './logger.ts'
 import { createGatewayStorage, DEFAULT_STORAGE } from './storage.ts'
 import { realClock } from './clock.ts'
@@ -84,28 +85,59 @@ const dev = defineCommand({
 })
 
 const check = defineCommand({
-  meta: { name: 'check', description: 'validate the config and list the plugins and their hooks' },
-  args: { config: configArg },
+  meta: { name: 'check', description: 'validate the config and list the plugins and their hooks (no side effects)' },
+  args: {
+    config: configArg,
+    connect: { type: 'boolean', description: 'also open the storage and run each plugin\'s start-up (databases, Redis) and report what fails' },
+  },
   async run({ args }) {
     const config = await loadGatewayConfig(args.config).catch(fail)
-    const host = await bootHost(config).catch(fail)
+    const host = await bootHost(config, { connect: !!args.connect }).catch(fail)
     consola.success(`config is valid: ${host.plugins.length} plugin(s), listening on ${config.server.host}:${config.server.port}`)
     for (const plugin of host.plugins) {
       const hooks = [...(host.registered.get(plugin.name) ?? [])]
       consola.log(`  ${plugin.name.padEnd(20)} hooks: ${hooks.length ? hooks.join(', ') : '-'}${plugin.options ? `  options: ${JSON.stringify(plugin.options)}` : ''}`)
     }
     for (const provider of host.providers.values()) consola.log(`  provider ${provider.name} (${provider.formats.join(', ')})`)
+    let failed = false
+    if (args.connect) {
+      const storage = await probeStorage(host.options.storage)
+      consola.log(`  storage (${config.storage?.driver ?? DEFAULT_STORAGE.driver}): ${storage ?? 'ok'}`)
+      for (const { plugin, error } of await host.probe()) {
+        consola.log(`  start-up of ${plugin}: ${error ? `FAILED: ${error}` : 'ok'}`)
+        failed ||= !!error
+      }
+      failed ||= !!storage
+    } else {
+      consola.log('  nothing was opened or connected (no databases, no Redis, no files); run `sluice check --connect` to check them')
+    }
     await host.close()
+    if (failed) process.exitCode = 1
   },
 })
 
-/** Plugins set up without serving, for `check` and plugin subcommands; `close` frees what they opened. */
-async function bootHost(config: ResolvedConfig): Promise<PluginHost & { close(): Promise<void> }> {
+/** Undefined when the storage answers a read and a write, else what went wrong. */
+async function probeStorage(storage: Storage): Promise<string | undefined> {
+  try {
+    await storage.setItem('sluice:check', Date.now())
+    await storage.getItem('sluice:check')
+    await storage.removeItem('sluice:check')
+    return undefined
+  } catch (error) {
+    return `FAILED: ${(error as Error)?.message ?? error}`
+  }
+}
+
+/**
+ * Plugins set up without serving, for `check` and plugin subcommands; `close` frees what they opened. Without
+ * `connect` the storage is in memory and no plugin's start-up runs: nothing on disk or the network is touched.
+ */
+async function bootHost(config: ResolvedConfig, { connect }: { connect: boolean }): Promise<PluginHost & { close(): Promise<void> }> {
   const logger = createLogger(config.logLevel ?? 'warn')
   const app = new H3()
-  const storage = await createGatewayStorage(config.storage ?? DEFAULT_STORAGE)
+  const storage = connect ? await createGatewayStorage(config.storage ?? DEFAULT_STORAGE) : createStorage()
   const host = new PluginHost(config.plugins, { logger, storage, app, clock: realClock, mountAdmin: createAdminMount(app, config.adminKey, logger).mount })
-  await host.start()
+  await host.setup()
   return Object.assign(host, {
     async close() {
       await host.stop()
@@ -122,7 +154,8 @@ async function pluginCommands(argv: string[]): Promise<{ commands: Record<string
   const config = await loadGatewayConfig(at >= 0 ? argv[at + 1] : undefined).catch(() => undefined)
   if (!config) return { commands: {} }
   const commands: Record<string, CommandDef<any>> = {}
-  const host = await bootHost(config)
+  const host = await bootHost(config, { connect: true })
+  await host.start()
   for (const plugin of host.plugins) if (plugin.cli) Object.assign(commands, plugin.cli(host.contextFor(plugin)))
   return { commands, close: () => host.close() }
 }

@@ -24,7 +24,8 @@ const sizeSchema = z.union([
 const fn = z.custom<(...args: any[]) => unknown>((value) => typeof value === 'function', 'expected a function')
 const hookSchema = z.strictObject(Object.fromEntries(HOOK_NAMES.map((name) => [name, fn.optional()])))
 
-const pluginSchema = z.object({
+// Strict: a misspelt field (`setUp`, `hook`) would otherwise be ignored without a word.
+const pluginSchema = z.strictObject({
   name: z.string().min(1),
   order: z.number().optional(),
   enforce: z.enum(['pre', 'post']).optional(),
@@ -52,9 +53,30 @@ export interface ResolvedConfig extends GatewayConfig {
   plugins: SluicePlugin[]
 }
 
+const PLUGIN_FIELDS = Object.keys(pluginSchema.shape)
+
+/** A misspelt plugin field or hook name, named with the plugin it is on (clearer than a path into the array). */
+function assertPluginFields(plugins: unknown, source: string): void {
+  if (!Array.isArray(plugins)) return
+  plugins.forEach((plugin, i) => {
+    if (typeof plugin !== 'object' || plugin === null) return
+    const name = typeof (plugin as SluicePlugin).name === 'string' ? `plugin "${(plugin as SluicePlugin).name}"` : `plugins[${i}]`
+    for (const key of Object.keys(plugin)) {
+      if (!PLUGIN_FIELDS.includes(key)) throw new ConfigError(`${source}: ${name}: unknown field "${key}" (a plugin has ${PLUGIN_FIELDS.join(', ')})`)
+    }
+    const hooks = (plugin as SluicePlugin).hooks
+    if (hooks && typeof hooks === 'object') {
+      for (const key of Object.keys(hooks)) {
+        if (!(HOOK_NAMES as readonly string[]).includes(key)) throw new ConfigError(`${source}: ${name}: unknown hook "${key}" (hooks are ${HOOK_NAMES.join(', ')})`)
+      }
+    }
+  })
+}
+
 /** Validates a config object (from a file or built in code) and fills defaults. */
 export function resolveConfig(input: unknown, source = 'config'): ResolvedConfig {
   if (typeof input !== 'object' || input === null) throw new ConfigError(`${source}: must export a config object (use defineGatewayConfig)`)
+  assertPluginFields((input as GatewayConfig).plugins, source)
   const result = configSchema.safeParse(input, { reportInput: true })
   if (!result.success) throw new ConfigError(`${source}: ${describeIssue(result.error.issues[0]!).replace(/^option/, 'key').replace(/^unknown option/, 'unknown key')}`)
   const config = result.data as GatewayConfig
@@ -76,6 +98,19 @@ export function resolveConfig(input: unknown, source = 'config'): ResolvedConfig
   }
 }
 
+const PACKAGE_ROOT = resolve(import.meta.dirname, '..')
+
+/**
+ * `sluice` and its subpaths, for configs outside this package: a `gateway.config.ts` in any folder can import
+ * from 'sluice' when run by this CLI, whether or not the package is installed next to it.
+ */
+export const SLUICE_ALIASES: Record<string, string> = {
+  'sluice/plugins/providers': resolve(PACKAGE_ROOT, 'plugins/providers/index.ts'),
+  'sluice/plugins': resolve(PACKAGE_ROOT, 'plugins/index.ts'),
+  'sluice/testing': resolve(PACKAGE_ROOT, 'testing/index.ts'),
+  sluice: resolve(PACKAGE_ROOT, 'core/index.ts'),
+}
+
 function locate(file?: string, cwd = process.cwd()) {
   const path = resolve(cwd, file ?? 'gateway.config.ts')
   if (!existsSync(path)) throw new ConfigError(`config file not found: ${file ?? 'gateway.config.ts'}`)
@@ -95,7 +130,10 @@ async function evaluate(load: () => Promise<{ config: unknown }>, source: string
 export async function loadGatewayConfig(file?: string, cwd?: string): Promise<ResolvedConfig> {
   const where = locate(file, cwd)
   const source = basename(where.path)
-  const config = await evaluate(() => loadConfig({ cwd: where.cwd, configFile: where.configFile, dotenv: true, rcFile: false, globalRc: false, packageJson: false }), source)
+  const config = await evaluate(() => loadConfig({
+    cwd: where.cwd, configFile: where.configFile, dotenv: true, rcFile: false, globalRc: false, packageJson: false,
+    jitiOptions: { alias: SLUICE_ALIASES },
+  }), source)
   return resolveConfig(config, source)
 }
 
@@ -108,7 +146,7 @@ export async function watchGatewayConfig(file: string | undefined, onChange: (co
   const source = basename(where.path)
   const watcher = await watchConfig({
     cwd: where.cwd, configFile: where.configFile, dotenv: true, rcFile: false, globalRc: false, packageJson: false,
-    jitiOptions: { moduleCache: false },
+    jitiOptions: { moduleCache: false, alias: SLUICE_ALIASES },
     async onUpdate({ newConfig }) {
       try {
         await onChange(resolveConfig(newConfig.config, source))

@@ -1,6 +1,10 @@
-/** Builds the per-request context every hook receives. */
+/** The per-request context every hook receives, and the record a finished request leaves behind. */
+import { GatewayError } from './errors.ts'
+import { codecFor } from './formats/index.ts'
 import { HeaderBag } from './headers.ts'
-import type { InboundApi, RequestContext, RequestRecord, Usage } from './types.ts'
+import type {
+  InboundApi, Principal, RequestContext, RequestRecord, RequestView, Settle, Target, Usage, WireFormat,
+} from './types.ts'
 
 export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false }
@@ -22,27 +26,66 @@ export function clientRequestIdOf(request: Request): string | undefined {
   return given && CLIENT_REQUEST_ID.test(given) ? given : undefined
 }
 
-export function createContext(request: Request, api: InboundApi, id: string, signal: AbortSignal, now: number): RequestContext {
-  return {
-    id,
-    clientRequestId: clientRequestIdOf(request),
-    request,
-    api,
-    body: {},
-    model: '',
-    stream: false,
-    clientWantsStreamUsage: false,
-    principal: undefined,
-    plan: [],
-    signal,
-    usage: emptyUsage(),
-    response: undefined,
-    responseHeaders: new HeaderBag(),
-    state: {},
-    startedAt: now,
-    firstByteAt: undefined,
-    attempts: 0,
-    target: undefined,
+/** Reads, parses and checks a request's body into its context (the pipeline's; once per request). */
+export type BodyLoader = (ctx: Context) => Promise<void>
+
+export class Context implements RequestContext {
+  readonly clientRequestId: string | undefined
+  body: Record<string, unknown> = {}
+  model = ''
+  stream = false
+  clientWantsStreamUsage = false
+  principal: Principal | undefined = undefined
+  plan: Target[] = []
+  usage: Usage = emptyUsage()
+  response: Response | undefined = undefined
+  readonly responseHeaders = new HeaderBag()
+  readonly state: Record<string, any> = {}
+  firstByteAt: number | undefined = undefined
+  attempts = 0
+  target: Target | undefined = undefined
+
+  /** Size of the body as received, in characters (0 until read). */
+  bodyChars = 0
+  /** What the `limit` hooks reserved, released once the request has ended (see Settle). */
+  readonly settles: Settle[] = []
+  /** Set by `setInput`: the upstream body is then encoded from it. */
+  inputOverride: RequestView | undefined = undefined
+  #input: RequestView | undefined
+  #bodyRead: Promise<Record<string, unknown>> | undefined
+
+  constructor(
+    readonly id: string,
+    readonly request: Request,
+    readonly api: InboundApi,
+    readonly signal: AbortSignal,
+    readonly startedAt: number,
+    private readonly loadBody: BodyLoader,
+  ) {
+    this.clientRequestId = clientRequestIdOf(request)
+  }
+
+  readBody(): Promise<Record<string, unknown>> {
+    this.#bodyRead ??= this.loadBody(this).then(() => this.body)
+    return this.#bodyRead
+  }
+
+  get bodyRead(): boolean {
+    return this.#bodyRead !== undefined
+  }
+
+  input(): RequestView {
+    if (this.inputOverride) return this.inputOverride
+    if (!this.#input) {
+      const codec = codecFor(this.api as WireFormat)
+      if (!codec.decodeRequest) throw new GatewayError(400, `${this.api} requests have no neutral view`, { type: 'invalid_request_error' })
+      this.#input = codec.decodeRequest(this.body)
+    }
+    return this.#input
+  }
+
+  setInput(view: RequestView): void {
+    this.inputOverride = view
   }
 }
 

@@ -16,6 +16,11 @@ export interface GatewayErrorOptions {
   headers?: Record<string, string>
   /** The error came from (or while reaching) an upstream provider: retry/fallback plugins may act on it. */
   upstream?: boolean
+  /**
+   * The status the upstream itself answered, when the client is told another one (a provider refusing the
+   * gateway's credentials with 401 is a 502 to the client); retry, fallback and breaker decide on this one.
+   */
+  upstreamStatus?: number
   cause?: unknown
 }
 
@@ -27,6 +32,7 @@ export class GatewayError extends Error {
   readonly retryAfter?: number
   readonly headers?: Record<string, string>
   readonly upstream: boolean
+  readonly upstreamStatus?: number
   readonly [BRAND] = true
 
   constructor(status: number, message: string, options: GatewayErrorOptions = {}) {
@@ -39,6 +45,7 @@ export class GatewayError extends Error {
     this.retryAfter = options.retryAfter
     this.headers = options.headers
     this.upstream = options.upstream ?? false
+    this.upstreamStatus = options.upstreamStatus
   }
 
   static is(value: unknown): value is GatewayError {

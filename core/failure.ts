@@ -39,10 +39,11 @@ export function markCircuitOpen<E extends GatewayError>(error: E): E {
 export function failureOfError(error: unknown): UpstreamFailure | undefined {
   if (!GatewayError.is(error) || !error.upstream) return undefined
   const retryAfterMs = error.retryAfter === undefined ? undefined : error.retryAfter * 1000
-  if ((error as any)[LOCAL_CIRCUIT_OPEN] === true) return { kind: 'circuit_open', status: error.status, retryAfterMs }
-  if (error.type === 'timeout_error') return { kind: 'timeout', status: error.status, retryAfterMs }
-  if (error.code === 'connection_error') return { kind: 'connection', status: error.status, retryAfterMs }
-  return { kind: 'status', status: error.status, retryAfterMs }
+  const status = error.upstreamStatus ?? error.status
+  if ((error as any)[LOCAL_CIRCUIT_OPEN] === true) return { kind: 'circuit_open', status, retryAfterMs }
+  if (error.type === 'timeout_error') return { kind: 'timeout', status, retryAfterMs }
+  if (error.code === 'connection_error') return { kind: 'connection', status, retryAfterMs }
+  return { kind: 'status', status, retryAfterMs }
 }
 
 /** A provider may also resolve with an error status; undefined for a success. */

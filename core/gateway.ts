@@ -58,7 +58,13 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     if (!event.url.pathname.startsWith('/v1/')) event.res.headers.set('x-request-id', newRequestId())
   })
   for (const [path, api] of API_ROUTES) app.post(path, (event) => pipeline.handle(event.req, api))
-  app.get('/v1/models', () => ({ object: 'list', data: listModels(host) }))
+  // With an auth plugin the model list needs a key too (as OpenAI's does), and shows what that key may use.
+  app.get('/v1/models', async (event) => {
+    const { principal, error } = await pipeline.authorize(event.req, 'openai-chat')
+    if (error) return error
+    const models = listModels(host)
+    return { object: 'list', data: principal?.allowsModel ? models.filter((model) => principal.allowsModel!(model.id)) : models }
+  })
   app.get('/health', () => ({ status: 'ok' }))
   app.get('/ready', (event) => {
     if (ready && !closed) return { status: 'ready', inflight: pipeline.inflight }
@@ -66,6 +72,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     return { status: closed ? 'closing' : 'starting' }
   })
 
+  await host.setup()
   await host.start()
   // Anything under /v1 that no route took: an OpenAI-shaped 404 rather than h3's own body.
   app.all('/v1/**', (event) => Response.json(errorBody('openai-chat', {

@@ -12,6 +12,27 @@ export interface ResponseHeaders extends Iterable<[string, string]> {
   forEach(callback: (value: string, name: string) => void): void
 }
 
+// What Node accepts in a header (RFC 9110 token names; values without control characters). Anything else makes
+// Node throw while writing the response, after the handler has returned: checked here, where it can be answered.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+
+export function isSafeHeaderName(name: string): boolean {
+  return HEADER_NAME.test(name)
+}
+
+/** Whether Node can write `value` as a header value. */
+export function isSafeHeaderValue(value: string): boolean {
+  return !INVALID_VALUE.test(value)
+}
+
+function checked(name: string, value: string): [string, string] {
+  const text = String(value)
+  if (!HEADER_NAME.test(name)) throw new TypeError(`invalid response header name ${JSON.stringify(name.slice(0, 64))}`)
+  if (INVALID_VALUE.test(text)) throw new TypeError(`invalid characters in the value of response header "${name}"`)
+  return [name.toLowerCase(), text]
+}
+
 export class HeaderBag implements ResponseHeaders {
   readonly #map = new Map<string, string>()
 
@@ -23,14 +44,16 @@ export class HeaderBag implements ResponseHeaders {
     return this.#map.get(name.toLowerCase()) ?? null
   }
 
+  /** Throws a TypeError for a name or value Node could not write (so the hook that set it fails, not the response). */
   set(name: string, value: string): void {
-    this.#map.set(name.toLowerCase(), String(value))
+    const [key, text] = checked(name, value)
+    this.#map.set(key, text)
   }
 
   append(name: string, value: string): void {
-    const key = name.toLowerCase()
+    const [key, text] = checked(name, value)
     const current = this.#map.get(key)
-    this.#map.set(key, current === undefined ? String(value) : `${current}, ${value}`)
+    this.#map.set(key, current === undefined ? text : `${current}, ${text}`)
   }
 
   has(name: string): boolean {

@@ -9,7 +9,7 @@ import type { H3, H3Event } from 'h3'
 import { pluginStorage } from './storage.ts'
 import { ConfigError } from './errors.ts'
 import { redactOptions } from './redact.ts'
-import type { Clock, HookName, PluginContext, Provider, RouteMethod, Services, SluicePlugin, Teardown } from './types.ts'
+import type { Clock, HookName, PluginContext, PluginHooks, Provider, RouteMethod, Services, SluicePlugin, Teardown } from './types.ts'
 
 export interface PluginHostOptions {
   logger: ConsolaInstance
@@ -43,6 +43,7 @@ export class PluginHost {
   readonly registered = new Map<string, Set<HookName>>()
   readonly #teardowns: Array<{ name: string; fn: Teardown }> = []
   readonly #ready: Array<() => void | Promise<void>> = []
+  readonly #starts: Array<{ name: string; fn: () => void | Promise<void> }> = []
 
   constructor(plugins: SluicePlugin[], readonly options: PluginHostOptions) {
     this.plugins = sortPlugins(plugins)
@@ -76,6 +77,7 @@ export class PluginHost {
         return host.services.get(name) as Services[K] | undefined
       },
       onReady: (fn) => { host.#ready.push(fn) },
+      onStart: (fn) => { host.#starts.push({ name: plugin.name, fn }) },
       plugins: () => host.plugins.map((p) => ({
         name: p.name,
         order: pluginOrder(p),
@@ -91,21 +93,52 @@ export class PluginHost {
     set.add(hook)
   }
 
-  /** Registers each plugin's hooks and runs its setup, in order. */
-  async start(): Promise<void> {
+  /**
+   * Registers each plugin's hooks and runs its setup, in order (hooks a setup returns take the plugin's place),
+   * then the `onReady` callbacks. No I/O happens here unless a plugin breaks the rule: see `start`.
+   */
+  async setup(): Promise<void> {
     for (const plugin of this.plugins) {
       this.registered.set(plugin.name, new Set())
-      for (const [name, fn] of Object.entries(plugin.hooks ?? {})) {
-        if (typeof fn !== 'function') continue
-        this.#noteHook(plugin.name, name as HookName)
-        this.hooks.hook(name as HookName, fn as any)
-      }
-      if (plugin.setup) {
-        const teardown = await plugin.setup(this.contextFor(plugin))
-        if (typeof teardown === 'function') this.#teardowns.push({ name: plugin.name, fn: teardown })
+      const gw = this.contextFor(plugin)
+      this.#register(plugin.name, plugin.hooks, gw)
+      if (!plugin.setup) continue
+      const result = await plugin.setup(gw)
+      if (typeof result === 'function') this.#teardowns.push({ name: plugin.name, fn: result })
+      else if (result) {
+        this.#register(plugin.name, result.hooks, gw)
+        if (result.teardown) this.#teardowns.push({ name: plugin.name, fn: result.teardown })
       }
     }
     for (const ready of this.#ready.splice(0)) await ready()
+  }
+
+  /** Runs the plugins' `onStart` callbacks (their I/O: databases, Redis), in plugin order. */
+  async start(): Promise<void> {
+    for (const { fn } of this.#starts.splice(0)) await fn()
+  }
+
+  /** Like `start`, but runs every callback and reports each failure instead of stopping at the first. */
+  async probe(): Promise<Array<{ plugin: string; error?: string }>> {
+    const results: Array<{ plugin: string; error?: string }> = []
+    for (const { name, fn } of this.#starts.splice(0)) {
+      try {
+        await fn()
+        results.push({ plugin: name })
+      } catch (error) {
+        results.push({ plugin: name, error: (error as Error)?.message ?? String(error) })
+      }
+    }
+    return results
+  }
+
+  /** Each hook is called with its plugin's context as the last argument. */
+  #register(plugin: string, hooks: PluginHooks | undefined, gw: PluginContext) {
+    for (const [name, fn] of Object.entries(hooks ?? {})) {
+      if (typeof fn !== 'function') continue
+      this.#noteHook(plugin, name as HookName)
+      this.hooks.hook(name as HookName, bindContext(name as HookName, fn as (...args: any[]) => unknown, gw))
+    }
   }
 
   /** Runs teardowns in reverse order; one failing does not stop the others. */
@@ -123,5 +156,14 @@ export class PluginHost {
         await provider.close?.()
       } catch {}
     }
+  }
+}
+
+/** A hook with its plugin's context appended to its arguments (each hook's fixed arity keeps this cheap). */
+function bindContext(name: HookName, fn: (...args: any[]) => unknown, gw: PluginContext): (...args: any[]) => unknown {
+  switch (name) {
+    case 'call': return (ctx, attempt, next) => fn(ctx, attempt, next, gw)
+    case 'record': return (record, ctx) => fn(record, ctx, gw)
+    default: return (ctx) => fn(ctx, gw)
   }
 }

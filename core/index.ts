@@ -11,8 +11,19 @@ export { createUpstreamClient, retryAfterSeconds, timeoutError, DEFAULT_TIMEOUTS
 export { realClock } from './clock.ts'
 export { sseEvent, SSEParser } from './sse.ts'
 export { HeaderBag } from './headers.ts'
-export { presentedKey } from './admin.ts'
+export { presentedKey, constantTimeEqual } from './admin.ts'
+export {
+  compileMatchers, discard, errorOfResponse, failureMatcherSchema, failureOfError, failureOfResponse, markCircuitOpen,
+  type FailureKind, type FailureMatcher, type UpstreamFailure,
+} from './failure.ts'
+export { readOutput, deltasOf, collectDeltas } from './view.ts'
+export { estimateInputTokens, estimateBodyTokens, outputTokenLimit, TOKENS_PER_MEDIA } from './estimate.ts'
+export { requestedOutputTokens } from './formats/limits.ts'
+export { UpstreamResponse } from './upstream-response.ts'
+export { scrubUpstreamMessage } from './upstream-errors.ts'
+export { assertModelName, modelNameProblem } from './validate.ts'
+export { codecFor, CODECS, errorBody, type WireCodec, type ErrorInfo, type TranslateInfo } from './formats/index.ts'
 export { redactOptions } from './redact.ts'
-export { counter, gauge, histogram, registry as metricsRegistry } from './metrics.ts'
+export { counter, gauge, histogram, labelGuard, registry as metricsRegistry } from './metrics.ts'
 export { createLogger } from './logger.ts'
 export * from './types.ts'

@@ -1,6 +1,7 @@
 /** Turns anything thrown on the request path into an honest status and the calling API's error shape. */
 import { FastResponse } from 'srvx'
 import { GatewayError } from './errors.ts'
+import { isSafeHeaderName, isSafeHeaderValue } from './headers.ts'
 import { errorBody, typeForStatus } from './formats/index.ts'
 import type { ErrorInfo } from './formats/types.ts'
 import type { InboundApi } from './types.ts'
@@ -31,7 +32,11 @@ export function errorInfo(error: GatewayError): ErrorInfo {
 
 /** Headers an error response carries besides the common ones: its own and `retry-after`. */
 export function errorHeaders(error: GatewayError, headers: Record<string, string>): Record<string, string> {
-  if (error.headers) for (const [name, value] of Object.entries(error.headers)) headers[name.toLowerCase()] = value
+  if (error.headers) {
+    for (const [name, value] of Object.entries(error.headers)) {
+      if (isSafeHeaderName(name) && isSafeHeaderValue(String(value))) headers[name.toLowerCase()] = String(value)
+    }
+  }
   if (error.retryAfter !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(error.retryAfter)))
   return headers
 }
@@ -39,5 +44,7 @@ export function errorHeaders(error: GatewayError, headers: Record<string, string
 export function errorResponse(api: InboundApi, error: GatewayError, headers: Record<string, string>): Response {
   errorHeaders(error, headers)
   headers['content-type'] = 'application/json'
-  return new FastResponse(JSON.stringify(errorBody(api, errorInfo(error))), { status: error.status, headers }) as Response
+  // A plugin may throw any status; only an error status Node can write goes out.
+  const status = Number.isInteger(error.status) && error.status >= 400 && error.status <= 599 ? error.status : 500
+  return new FastResponse(JSON.stringify(errorBody(api, errorInfo(error))), { status, headers }) as Response
 }

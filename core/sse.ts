@@ -5,11 +5,27 @@
 import type { SSEEvent } from './types.ts'
 import type { SSEFrame } from './formats/types.ts'
 
+/**
+ * An event as parsed. Its original text is kept privately and written out only while `data` is unchanged: a
+ * transform that assigns `data`, or returns a copy (`{ ...event, data }` copies no private state), gets its
+ * change written.
+ */
 class ParsedEvent implements SSEEvent {
+  #raw: string | undefined
+  readonly #rawData: string
   #json: any = UNPARSED
-  constructor(readonly data: string, readonly event: string | undefined, readonly raw: string | undefined) {}
+  #jsonOf: string | undefined
+  constructor(public data: string, public event: string | undefined, raw: string | undefined) {
+    this.#raw = raw
+    this.#rawData = data
+  }
+  /** The exact text this event arrived as, while its data is unchanged. */
+  get raw(): string | undefined {
+    return this.data === this.#rawData ? this.#raw : undefined
+  }
   get json(): any {
-    if (this.#json === UNPARSED) {
+    if (this.#json === UNPARSED || this.#jsonOf !== this.data) {
+      this.#jsonOf = this.data
       try {
         this.#json = JSON.parse(this.data)
       } catch {
@@ -20,6 +36,11 @@ class ParsedEvent implements SSEEvent {
   }
 }
 const UNPARSED = Symbol('unparsed')
+
+/** An event a transform returned, made a full event again (a spread copy has no lazy `json`). */
+export function asEvent(value: SSEEvent): SSEEvent {
+  return value instanceof ParsedEvent ? value : new ParsedEvent(String(value.data ?? ''), value.event, undefined)
+}
 
 /** Builds an event (for transforms and translators that make new ones). */
 export function sseEvent(data: string, event?: string): SSEEvent {
@@ -92,9 +113,10 @@ function parseEvent(raw: string): SSEEvent | undefined {
   return new ParsedEvent(data ?? '', name, raw)
 }
 
-/** The text of one event: its original text when it has one, else serialised. */
+/** The text of one event: its original text when it has one (and is unchanged), else serialised. */
 export function eventText(event: SSEEvent | SSEFrame): string {
-  if ('raw' in event && event.raw !== undefined) return event.raw
+  const raw = (event as SSEEvent).raw
+  if (raw !== undefined) return raw
   let out = event.event ? `event: ${event.event}\n` : ''
   const data = event.data
   if (data.indexOf('\n') < 0) return `${out}data: ${data}\n\n`

@@ -8,14 +8,39 @@ import type { H3, H3Event } from 'h3'
 import type { CommandDef } from 'citty'
 import type { GatewayError } from './errors.ts'
 import type { WireFormat } from './formats/types.ts'
+import type { CanonicalRequest, CanonicalResponse, CanonicalStreamEvent } from './formats/canonical.ts'
 import type { ResponseHeaders } from './headers.ts'
 
 export type { ResponseHeaders }
 
 export type { WireFormat }
 
-/** The API a client called: decides the request parser and the error/response shape it gets back. */
+/**
+ * The API a client called: the wire format of its request, which decides the request parser and the
+ * error/response shape it gets back.
+ */
 export type InboundApi = 'openai-chat' | 'anthropic-messages' | 'openai-embeddings'
+
+/** The neutral view of a request: messages, system, tools and parameters, whatever the client's format. */
+export type RequestView = CanonicalRequest
+/** The neutral view of a whole response: text, reasoning and tool calls as parts, finish reason, usage. */
+export type ResponseView = CanonicalResponse
+/**
+ * One step of a response in the neutral view: a text, reasoning or tool-argument delta, a tool call's start,
+ * usage, the finish reason. A stream arrives as a sequence of these; a non-stream response is presented as one.
+ */
+export type StreamDelta = CanonicalStreamEvent
+
+/** Rate and concurrency limits that travel with a principal (set by an auth plugin, enforced by a limiter). */
+export interface PrincipalLimits {
+  /** Requests per second / per minute. */
+  rps?: number
+  rpm?: number
+  /** Tokens (prompt + output cap) per minute. */
+  tpm?: number
+  /** Requests in flight at once. */
+  maxConcurrent?: number
+}
 
 /** Who is calling, as established by the `auth` hook. */
 export interface Principal {
@@ -24,7 +49,11 @@ export interface Principal {
   name?: string
   /** Free-form tags recorded with usage (team, project, ...). */
   tags?: Record<string, string>
-  /** Anything else an auth plugin wants later hooks to see (limits, budgets, allowed models). */
+  /** Limits a limiter (the governor) applies to this principal on top of its own rules. */
+  limits?: PrincipalLimits
+  /** Whether this principal may use a model name (as requested: `provider/model` or an alias). Absent: any. */
+  allowsModel?(model: string): boolean
+  /** Anything else an auth plugin wants later hooks to see (budgets, ...). */
   [extra: string]: unknown
 }
 
@@ -74,23 +103,54 @@ export interface Usage extends TokenCounts {
 export interface SSEEvent {
   event?: string
   data: string
-  /** The exact text this event arrived as (terminator included); written out unchanged when no transform replaced the event. */
-  raw?: string
+  /**
+   * The exact text this event arrived as (terminator included), written out as long as `data` is unchanged;
+   * a changed or copied event is serialised from `data` instead.
+   */
+  readonly raw?: string
   readonly json: any
 }
 
 /**
- * A per-event transform returned by a `stream` hook. Return the event (or a replacement) to pass it on,
- * or `null` to drop it. Called once per event, synchronously: keep it cheap.
+ * A per-event transform returned by a `stream` hook. Return the event (or a replacement: `sseEvent(data)` or a
+ * copy with new `data`) to pass it on, or `null` to drop it. It sees the events in the client's format, after
+ * translation. Called once per event, synchronously: keep it cheap.
  */
 export type StreamTransform = (event: SSEEvent, ctx: RequestContext) => SSEEvent | null
 
-/** What a provider's `call` returns: a JSON body, or a stream of SSE bytes, in `format`. */
+/**
+ * What a `stream` hook may return besides a bare event transform. `delta` and `observe` see the response in the
+ * neutral view whatever the client's and upstream's formats, for streamed *and* non-stream responses alike.
+ */
+export interface StreamHandlers {
+  /**
+   * Edits the response: return the delta (changed or not), a replacement list, or null to drop it. A request
+   * with a `delta` handler has its response re-encoded from the neutral view, even when the upstream speaks
+   * the client's format (fields with no neutral equivalent, such as logprobs, are then not carried). Throw a
+   * GatewayError to end the response with an error in the client's shape.
+   */
+  delta?(delta: StreamDelta, ctx: RequestContext): StreamDelta | StreamDelta[] | null | void
+  /** Called once after the last upstream delta: deltas held back until now (e.g. a redaction window) go out. */
+  flush?(ctx: RequestContext): StreamDelta[] | void
+  /** Reads the response as it passes, without changing it (no re-encoding). */
+  observe?(delta: StreamDelta, ctx: RequestContext): void
+  /** A raw, client-format event transform (streams only), as a bare function return would be. */
+  event?: StreamTransform
+}
+
+/**
+ * What a provider's `call` (and each `call` hook) returns: a JSON body, a stream of SSE bytes, or the response
+ * in the neutral view (`output`, `deltas`), which the gateway encodes in the client's format.
+ */
 export interface ProviderResponse {
   status: number
   headers: Headers
+  /** The wire format of `body` / `stream`. */
   format: WireFormat
-  /** Parsed JSON body (non-stream and error responses). */
+  /**
+   * Parsed JSON body (non-stream and error responses). A `call` hook may edit or replace it: the client then
+   * gets the edited body (translated when the formats differ).
+   */
   body?: unknown
   /** The body's text as received, so an untouched passthrough needs no re-serialisation. */
   text?: string
@@ -99,6 +159,10 @@ export interface ProviderResponse {
    * iteration early (`return()`) must cancel the upstream request.
    */
   stream?: AsyncIterable<Uint8Array>
+  /** The whole response in the neutral view. When set it wins over `body`: the client gets it in its format. */
+  output?: ResponseView
+  /** A stream in the neutral view (instead of `stream`): encoded in the client's format as it goes. */
+  deltas?: AsyncIterable<StreamDelta>
 }
 
 export interface ProviderRequest {
@@ -132,9 +196,14 @@ export interface RequestContext {
   readonly clientRequestId?: string
   readonly request: Request
   readonly api: InboundApi
-  /** The parsed JSON body, as the client sent it. */
+  /**
+   * The parsed JSON body, as the client sent it. Read after the `auth` phase: during `auth` it is empty
+   * unless a hook asked for it with `await ctx.readBody()`.
+   */
   body: Record<string, unknown>
-  /** The model the client asked for (`provider/model` or an alias). */
+  /** Reads and parses the body now (auth hooks that need it); the same object later hooks see. */
+  readBody(): Promise<Record<string, unknown>>
+  /** The model the client asked for (`provider/model` or an alias); empty during `auth`. */
   model: string
   stream: boolean
   /** Whether the client itself asked for usage in the stream (OpenAI `stream_options.include_usage`). */
@@ -147,7 +216,7 @@ export interface RequestContext {
   usage: Usage
   /** Set by a gate (auth/route/limit) to answer without calling upstream. */
   response?: Response
-  /** Headers added to the response the client gets (rate-limit headers, ...). */
+  /** Headers added to the response the client gets; anything set before the first byte is sent. */
   readonly responseHeaders: ResponseHeaders
   /** Per-plugin scratch space, keyed by plugin name. */
   readonly state: Record<string, any>
@@ -158,6 +227,13 @@ export interface RequestContext {
   attempts: number
   /** The target that produced the response (the last one tried). */
   target?: Target
+  /** The request in the neutral view, decoded from the body on first use (cached). */
+  input(): RequestView
+  /**
+   * Replaces the request: from now on the upstream body is encoded from this view in the provider's format
+   * (fields with no neutral equivalent are then not sent).
+   */
+  setInput(view: RequestView): void
 }
 
 /** The record every request leaves behind, handed to `record` hooks after the response has ended. */
@@ -184,24 +260,36 @@ export interface RequestRecord {
   latencyMs: number
   ttfbMs?: number
   attempts: number
-  /** Filled by the core from the `pricing` service when one is provided (the usage plugin provides it). */
+  /** Filled by the core from the `pricing` service before any `record` hook runs (the usage plugin provides it). */
   costUSD?: number
 }
 
 /** Continue the `call` chain with an attempt (possibly a different target). */
 export type CallNext = (attempt: Attempt) => Promise<ProviderResponse>
 
+/**
+ * Returned by a gate hook (usually `limit`) to release what it reserved. Runs exactly once when the request has ended
+ * (success, error, client abort, or a later gate refusing it), with the final record (usage and cost included),
+ * before the `record` hooks; settle functions run in reverse order of registration.
+ */
+export type Settle = (record: RequestRecord) => void | Promise<void>
+
 /** The six request hooks, in pipeline order. */
 export interface GatewayHooks {
-  auth: (ctx: RequestContext) => void | Promise<void>
-  route: (ctx: RequestContext) => void | Promise<void>
-  limit: (ctx: RequestContext) => void | Promise<void>
+  /** Who is calling: runs on the request's headers, before the body is read. */
+  auth: (ctx: RequestContext) => void | Settle | Promise<void | Settle>
+  route: (ctx: RequestContext) => void | Settle | Promise<void | Settle>
+  limit: (ctx: RequestContext) => void | Settle | Promise<void | Settle>
   call: (ctx: RequestContext, attempt: Attempt, next: CallNext) => Promise<ProviderResponse>
-  stream: (ctx: RequestContext) => StreamTransform | void | undefined
+  stream: (ctx: RequestContext) => StreamTransform | StreamHandlers | void | undefined
   record: (record: RequestRecord, ctx: RequestContext) => void | Promise<void>
 }
 export type HookName = keyof GatewayHooks
 export const HOOK_NAMES: readonly HookName[] = ['auth', 'route', 'limit', 'call', 'stream', 'record']
+
+/** A hook as a plugin declares it: the same arguments, plus its plugin's context last. */
+export type PluginHook<N extends HookName> = (...args: [...Parameters<GatewayHooks[N]>, gw: PluginContext]) => ReturnType<GatewayHooks[N]>
+export type PluginHooks = { [N in HookName]?: PluginHook<N> }
 
 /** A route handler a plugin mounts on the gateway's HTTP app (h3). */
 export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -216,7 +304,7 @@ export interface PluginContext {
   readonly rootStorage: Storage
   /** The gateway's h3 app: mount routes with `gw.app.get('/admin/x', handler)`. */
   readonly app: H3
-  /** Register a hook after boot-time ordering (runs after static hooks of earlier plugins). */
+  /** Register a hook after boot-time ordering (runs after the hooks of plugins set up before this one). */
   hook<N extends HookName>(name: N, fn: GatewayHooks[N]): () => void
   registerProvider(provider: Provider): void
   getProvider(name: string): Provider | undefined
@@ -237,6 +325,12 @@ export interface PluginContext {
   plugins(): ReadonlyArray<PluginSummary>
   /** Runs `fn` once every plugin's setup has finished (e.g. to check references to other plugins' providers). */
   onReady(fn: () => void | Promise<void>): void
+  /**
+   * Runs `fn` when the gateway starts serving: the place for I/O (open a database, connect to Redis). `setup`
+   * itself only wires things up, so `sluice check` can run it without side effects; `check --connect` runs
+   * these too and reports each that fails.
+   */
+  onStart(fn: () => void | Promise<void>): void
 }
 
 export interface PluginSummary {
@@ -246,20 +340,20 @@ export interface PluginSummary {
   options?: Record<string, unknown>
 }
 
-/** Well-known services plugins offer each other. Extend by interface augmentation. */
+/**
+ * Services plugins offer each other by name (`gw.provide` / `gw.inject`). The core consumes two of them, typed
+ * here; every other service is typed by the plugin that provides it, by declaration merging:
+ *
+ *   declare module 'sluice' { interface Services { myThing: MyThing } }
+ */
 export interface Services {
-  /** USD cost of a request's usage; undefined when the model has no known price. (usage plugin) */
+  /** USD cost of a request's usage; undefined when the model has no known price. The core prices every record with it. */
   pricing: { cost(provider: string, model: string, usage: Usage): number | undefined; price(provider: string, model: string): ModelPrice | undefined }
-  /** Spend per principal since a time, from the store plus an in-memory running total. (usage plugin) */
-  spend: { spentUSD(principalId: string, sinceMs: number): Promise<number> }
-  /** Circuit state per target, for metrics and the dashboard. (breaker plugin) */
-  breakers: {
-    states(): Array<{ target: string; state: 'closed' | 'open' | 'half-open'; failures: number; requests: number }>
-    /** Milliseconds until `target` admits an attempt (0: now). The router skips targets that would wait. */
-    blockedFor?(target: Target): number
-  }
-  /** Recording counters, for metrics and the dashboard. (usage plugin) */
-  recorder: { stats(): Record<string, number>; subscribe(listener: (record: RequestRecord) => void): () => void }
+  /**
+   * Completes a finished request's usage where the provider reported none (a tokenizer estimate, flagged
+   * `estimated`). The core awaits it before pricing and before any `record` hook runs.
+   */
+  usageEstimator: { complete(record: RequestRecord, ctx: RequestContext): void | Promise<void> }
 }
 
 /** USD per one token. */
@@ -279,13 +373,18 @@ export interface Clock {
 
 export type Teardown = () => void | Promise<void>
 
+/** What `setup` may return: its teardown, or the plugin's hooks (built in setup, over what setup made) and a teardown. */
+export type SetupResult = void | Teardown | { hooks?: PluginHooks; teardown?: Teardown }
+
 export interface SluicePlugin {
   name: string
   /** Sort key within a phase: lower runs first. `enforce: 'pre'` = -100, `'post'` = 100, default 0. */
   order?: number
   enforce?: 'pre' | 'post'
-  hooks?: Partial<GatewayHooks>
-  setup?(gw: PluginContext): void | Teardown | Promise<void | Teardown>
+  /** Hooks that need nothing from setup; each receives its plugin's context as the last argument. */
+  hooks?: PluginHooks
+  /** Wires the plugin up (no I/O: see `gw.onStart`). May return the plugin's hooks and a teardown. */
+  setup?(gw: PluginContext): SetupResult | Promise<SetupResult>
   /** Options as given, for `sluice check` and the dashboard (secrets redacted by the host). */
   options?: Record<string, unknown>
   /** CLI subcommands this plugin adds (`sluice <name> ...`), built with citty's `defineCommand`. */

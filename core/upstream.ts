@@ -12,6 +12,7 @@
  */
 import { Agent, request } from 'undici'
 import { GatewayError } from './errors.ts'
+import { UpstreamResponse } from './upstream-response.ts'
 import type { ProviderResponse, Timeouts } from './types.ts'
 import type { WireFormat } from './formats/types.ts'
 
@@ -111,13 +112,16 @@ class Deadlines {
     this.#unlink()
   }
 
-  /** Names what went wrong: a deadline is a 504, a client abort stays an abort, anything else a 502. */
+  /**
+   * Names what went wrong: a deadline is a 504, a client abort stays an abort, a network failure a 502. Anything
+   * else is the gateway's own fault and stays what it is (never counted against the upstream).
+   */
   explain(error: unknown): unknown {
     this.clear()
     if (GatewayError.is(error)) return error
     const reason = this.controller.signal.reason
     if (this.controller.signal.aborted) return reason instanceof DeadlineError ? timeoutError(reason.kind, reason.ms) : reason ?? error
-    return connectionError(error, this.timeouts)
+    return isNetworkError(error) ? connectionError(error, this.timeouts) : error
   }
 }
 
@@ -126,15 +130,6 @@ function connectionError(error: unknown, timeouts: Required<Timeouts>): GatewayE
   while (cause?.cause && cause !== cause.cause && !cause.code) cause = cause.cause
   if (cause?.code === 'UND_ERR_CONNECT_TIMEOUT') return timeoutError('connect', timeouts.connect)
   return new GatewayError(502, 'could not reach the upstream provider', { type: 'api_error', code: 'connection_error', upstream: true, cause: error })
-}
-
-/**
- * A provider response whose web `Headers` are built only when read: the success path never reads them, and a
- * `Headers` costs microseconds per field on Node 20 (retry-after on errors and plugins that look do read them).
- */
-function lazyHeaders(response: Omit<ProviderResponse, 'headers'>, raw: Record<string, string | string[] | undefined>): ProviderResponse {
-  let headers: Headers | undefined
-  return Object.defineProperty(response, 'headers', { get: () => (headers ??= toHeaders(raw)), enumerable: true }) as ProviderResponse
 }
 
 function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
@@ -146,6 +141,27 @@ function toHeaders(raw: Record<string, string | string[] | undefined>): Headers 
     else headers.set(name, value)
   }
   return headers
+}
+
+/** An error from the network (undici's or the OS's), as opposed to a bug in the gateway's own code. */
+function isNetworkError(error: unknown): boolean {
+  for (let cause: any = error, depth = 0; cause && depth < 5; cause = cause.cause, depth++) {
+    const code = cause.code
+    if (typeof code === 'string' && (code.startsWith('UND_ERR') || /^E[A-Z0-9_]+$/.test(code))) return true
+    if (cause.name === 'SocketError' || cause.name === 'ConnectTimeoutError') return true
+  }
+  return false
+}
+
+/** Replaces every occurrence of the provider's own credentials in an upstream text (some upstreams echo them). */
+function scrubber(secrets: string[]): (text: string) => string {
+  const values = secrets.filter((value) => value.length >= 8)
+  if (values.length === 0) return (text) => text
+  return (text) => {
+    let out = text
+    for (const value of values) if (out.includes(value)) out = out.split(value).join('[redacted]')
+    return out
+  }
 }
 
 export function createUpstreamClient(options: UpstreamClientOptions) {
@@ -160,8 +176,11 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
   })
   const baseURL = options.baseURL.replace(/\/+$/, '')
   const baseHeaders = { ...options.headers }
+  const scrub = scrubber(Object.values(baseHeaders).flatMap((value) => [value, value.replace(/^bearer\s+/i, '')]))
 
   async function send(req: UpstreamRequest): Promise<ProviderResponse> {
+    // Serialised before any timer starts: a body the gateway cannot serialise is its own error, not the upstream's.
+    const payload = req.method === 'GET' ? undefined : JSON.stringify(req.body)
     const timeouts = { ...defaults, ...req.timeouts }
     const deadlines = new Deadlines(timeouts, req.signal)
     const url = req.query ? `${baseURL}${req.path}?${new URLSearchParams(req.query)}` : baseURL + req.path
@@ -169,7 +188,7 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
     try {
       response = await request(url, {
         method: req.method ?? 'POST',
-        body: req.method === 'GET' ? undefined : JSON.stringify(req.body),
+        body: payload,
         headers: { ...baseHeaders, ...req.headers, 'content-type': 'application/json', accept: req.stream ? 'text/event-stream' : 'application/json' },
         signal: deadlines.signal,
         dispatcher: agent,
@@ -182,8 +201,9 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
     const status = response.statusCode
     const ok = status >= 200 && status < 300
     const contentType = String(raw['content-type'] ?? '')
+    const headers = () => toHeaders(raw)
     if (req.stream && ok && contentType.includes('text/event-stream')) {
-      return lazyHeaders({ status, format: req.format, stream: await startStream(response.body, deadlines) }, raw)
+      return new UpstreamResponse({ status, headers, format: req.format, stream: await startStream(response.body, deadlines) })
     }
     // JSON (or an error body): read it whole, under the same deadlines.
     let text = ''
@@ -196,6 +216,7 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
     } catch (error) {
       throw deadlines.explain(error)
     }
+    if (!ok) text = scrub(text)
     let json: unknown
     try {
       json = text ? JSON.parse(text) : undefined
@@ -203,7 +224,7 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
       if (ok) throw new GatewayError(502, 'upstream returned invalid JSON', { type: 'api_error', code: 'invalid_upstream_response', upstream: true })
       json = { error: { message: text.slice(0, 500) } }
     }
-    return lazyHeaders({ status, format: req.format, body: json, text }, raw)
+    return new UpstreamResponse({ status, headers, format: req.format, body: json, text })
   }
 
   return {

@@ -3,9 +3,9 @@
  * (503 `circuit_open` with retry-after) while the circuit is open or its probes are busy. A stream that
  * breaks after its first byte (idle/total timeout, connection lost) counts as a failure too.
  */
-import { GatewayError } from '../../core/errors.ts'
-import type { Attempt, CallNext, Clock, ProviderResponse, RequestContext } from '../../core/types.ts'
-import { compileMatchers, failureOfError, markCircuitOpen, failureOfResponse, type FailureMatcher } from '../../core/failure.ts'
+import { GatewayError } from '../../core/index.ts'
+import type { Attempt, CallNext, Clock, ProviderResponse, RequestContext } from '../../core/index.ts'
+import { compileMatchers, failureOfError, markCircuitOpen, failureOfResponse, type FailureMatcher } from '../../core/index.ts'
 import { targetKey, type CircuitRegistry } from './registry.ts'
 import type { Circuit, Permit } from './circuit.ts'
 import { judgeStream, type StreamVerdict } from './stream-verdict.ts'

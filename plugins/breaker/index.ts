@@ -5,9 +5,8 @@
  * `blockedFor(target)` lets the router skip open targets without calling them. Innermost of the resilience
  * hooks: `order: -10` (router fallback -30 → retry -20 → breaker -10 → provider).
  */
-import { definePlugin } from '../../core/plugin.ts'
-import { realClock } from '../../core/clock.ts'
-import type { Clock, Services, Target } from '../../core/types.ts'
+import { definePlugin } from '../../core/index.ts'
+import type { PluginContext, Target } from '../../core/index.ts'
 import { createBreakerHook } from './call.ts'
 import { parseBreakerOptions, type BreakerOptions } from './options.ts'
 import { CircuitRegistry } from './registry.ts'
@@ -17,29 +16,40 @@ export type { BreakerOptions }
 export { circuitOpenError } from './call.ts'
 export { Circuit, type CircuitSettings, type CircuitState } from './circuit.ts'
 
-/** The `breakers` service as this plugin provides it: the core's shape plus `blockedFor`. */
-export type BreakerService = Services['breakers'] & { blockedFor(target: Target): number }
+declare module '../../core/index.ts' {
+  interface Services {
+    /** Circuit state per target, for metrics, the dashboard and the router. (breaker plugin) */
+    breakers: BreakerService
+  }
+}
+
+/** The `breakers` service this plugin provides. */
+export interface BreakerService {
+  states(): Array<{ target: string; state: 'closed' | 'open' | 'half-open'; failures: number; requests: number }>
+  /** Milliseconds until `target` admits an attempt (0: now). The router skips targets that would wait. */
+  blockedFor(target: Target): number
+}
 
 export const breaker = definePlugin((input: BreakerOptions = {}) => {
   const settings = parseBreakerOptions(input)
-  let clock: Clock = settings.clock ?? realClock
-  const registry = new CircuitRegistry(settings, settings.maxCircuits, () => clock)
-  const { clock: _clock, redis, ...shown } = settings
+  const { clock: fixedClock, redis, ...shown } = settings
   return {
     name: 'breaker',
     order: -10,
     options: { ...shown, redis: redis ? '(set)' : undefined },
-    hooks: { call: createBreakerHook(registry, settings.failOn, () => clock) },
-    setup(gw) {
-      if (!settings.clock) clock = gw.clock
-      const service: BreakerService = {
+    setup(gw: PluginContext) {
+      const clock = fixedClock ?? gw.clock
+      const registry = new CircuitRegistry(settings, settings.maxCircuits, () => clock)
+      gw.provide('breakers', {
         states: () => registry.states(),
         blockedFor: (target) => registry.blockedFor(target),
+      })
+      let sync: { close(): Promise<void> | void } | undefined
+      if (redis) gw.onStart(() => { sync = startRedisSync(redis, settings.redisPrefix, registry, gw.logger) })
+      return {
+        hooks: { call: createBreakerHook(registry, settings.failOn, () => clock) },
+        teardown: () => sync?.close(),
       }
-      gw.provide('breakers', service)
-      if (!redis) return
-      const sync = startRedisSync(redis, settings.redisPrefix, registry, gw.logger)
-      return () => sync.close()
     },
   }
 })

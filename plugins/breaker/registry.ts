@@ -1,5 +1,5 @@
 /** The circuits of every target, created on first use, and the `breakers` service other plugins read. */
-import type { Clock, Target } from '../../core/types.ts'
+import type { Clock, Target } from '../../core/index.ts'
 import { Circuit, type CircuitSettings, type CircuitState } from './circuit.ts'
 
 export function targetKey(target: Target): string {

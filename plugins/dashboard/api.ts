@@ -8,31 +8,28 @@
  *   GET /admin/dashboard/config             services, recorder counters, this plugin's options
  */
 import { getQuery } from 'h3'
-import { GatewayError } from '../../core/errors.ts'
-import type { PluginContext } from '../../core/types.ts'
+import { GatewayError } from '../../core/index.ts'
+import type { PluginContext } from '../../core/index.ts'
 import { RANGES, type LiveStats, type Range } from './stats.ts'
 
 type ApiContext = Pick<PluginContext, 'admin' | 'clock' | 'inject' | 'plugins'>
 
 const SERVICE_NAMES = ['pricing', 'spend', 'recorder', 'breakers'] as const
 
-export function mountDashboardApi(gw: ApiContext, stats: LiveStats, options: { shown: Record<string, unknown>; beforeEach: () => void }) {
+export function mountDashboardApi(gw: ApiContext, stats: LiveStats, options: { shown: Record<string, unknown> }) {
   const services = () => Object.fromEntries(SERVICE_NAMES.map((name) => [name, gw.inject(name) !== undefined]))
 
   gw.admin('GET', '/dashboard/session', () => {
-    options.beforeEach()
     return { ok: true, services: services(), since: new Date(stats.since).toISOString() }
   })
 
   gw.admin('GET', '/dashboard/overview', (event) => {
-    options.beforeEach()
     const range = String(getQuery(event).range ?? 'hour')
     if (!(range in RANGES)) throw new GatewayError(400, 'range must be one of hour, day, week', { type: 'invalid_request_error', param: 'range' })
     return { ...stats.overview(range as Range, gw.clock.now()), source: 'memory', usage: gw.inject('recorder') !== undefined }
   })
 
   gw.admin('GET', '/dashboard/targets', () => {
-    options.beforeEach()
     const breakers = gw.inject('breakers')
     const recent = stats.targets(gw.clock.now())
     const rows = new Map<string, Record<string, unknown>>()
@@ -52,7 +49,6 @@ export function mountDashboardApi(gw: ApiContext, stats: LiveStats, options: { s
   })
 
   gw.admin('GET', '/dashboard/config', () => {
-    options.beforeEach()
     return {
       plugins: gw.plugins(),
       services: services(),

@@ -1,5 +1,5 @@
 /** `dashboard()` options. */
-import { parseOptions, z } from '../../core/options.ts'
+import { parseOptions, z } from '../../core/index.ts'
 
 const schema = z.strictObject({
   /** Where the console is served. */

@@ -3,7 +3,7 @@
  * buckets (counts, tokens, cost, latency and TTFB histograms) and per-target recent buckets. Kept in memory,
  * bounded: 61 minutes, 169 hours, five minutes per target for at most `maxTargets` targets.
  */
-import type { RequestRecord } from '../../core/types.ts'
+import type { RequestRecord } from '../../core/index.ts'
 import { addValue, mergeInto, newHistogram, quantile, type Histogram } from './histogram.ts'
 
 export interface Bucket {

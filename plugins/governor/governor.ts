@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { ConsolaInstance } from 'consola'
-import { GatewayError } from '../../core/errors.ts'
-import { counter } from '../../core/metrics.ts'
-import type { Clock, RequestContext, RequestRecord } from '../../core/types.ts'
+import { GatewayError } from '../../core/index.ts'
+import { counter } from '../../core/index.ts'
+import type { Clock, RequestContext, RequestRecord, Settle } from '../../core/index.ts'
 import { EPSILON_MS, uncommitted, type GcraResult } from './gcra.ts'
 import { estimateRequestTokens } from './estimate.ts'
 import { rateLimitHeaders, writeRateLimitHeaders } from './headers.ts'
@@ -74,24 +74,20 @@ export class Governor {
   /** Config rules plus one key's limits, merged once per distinct per-key set. */
   private readonly mergedCache = new WeakMap<CompiledLimits, CompiledLimits>()
   private storeInstance?: GovernorStore
-  private clock?: Clock
-  private logger?: ConsolaInstance
+  private readonly clock?: Clock
+  private readonly logger?: ConsolaInstance
   /** Admitted requests whose record has not run yet. */
   private readonly unsettled = new Set<GovernorState>()
   private closed = false
 
-  constructor(options: ResolvedGovernorOptions) {
+  /** The options' clock, when given, wins over the gateway's. */
+  constructor(options: ResolvedGovernorOptions, env: { clock?: Clock; logger?: ConsolaInstance } = {}) {
     this.options = options
     this.configLimits = mergeLimits(options.rules.map((rule, i) => compileSpec(`r${i}`, rule.scope, rule)))
     this.perKeySpec = options.perKey
     this.perKeyLimits = options.perKey ? compileSpec('pk', 'key', options.perKey) : EMPTY_LIMITS
-    this.clock = options.clock
-  }
-
-  /** Wires the gateway's clock and logger (setup); the options' clock, when given, wins. */
-  attach(clock: Clock | undefined, logger: ConsolaInstance | undefined): void {
-    this.clock = this.options.clock ?? clock ?? this.clock
-    this.logger = logger ?? this.logger
+    this.clock = options.clock ?? env.clock
+    this.logger = env.logger
   }
 
   get store(): GovernorStore {
@@ -124,8 +120,12 @@ export class Governor {
     await store.close?.()
   }
 
-  /** The `limit` hook. Synchronous with the memory store; a promise with Redis. */
-  limit(ctx: RequestContext): void | Promise<void> {
+  /**
+   * The `limit` hook. Synchronous with the memory store; a promise with Redis. An admitted request gets a
+   * settle function back: it returns reserved-but-unused tokens (or charges the overrun) and frees concurrency
+   * slots once the request has ended.
+   */
+  limit(ctx: RequestContext): void | Settle | Promise<void | Settle> {
     if (this.closed) return // a request that raced a hot reload: the new instance limits the next ones
     const matched = this.match(ctx)
     if (!matched.rates.length && !matched.concurrency.length) return
@@ -154,19 +154,11 @@ export class Governor {
         (error) => this.storeFailed(error, 'decide'),
       )
     }
-    this.apply(ctx, matched, request, tokens, decision)
-  }
-
-  /** The `record` hook: returns reserved-but-unused tokens (or charges the overrun) and frees concurrency slots. */
-  record(record: RequestRecord, ctx: RequestContext): void | Promise<void> {
-    const state = ctx.state[STATE] as GovernorState | undefined
-    if (!state || state.settled) return
-    // The instance that admitted the request settles it on its own store, whichever instance's hook runs
-    // (after a hot reload they differ).
-    return state.owner.settle(state, record)
+    return this.apply(ctx, matched, request, tokens, decision)
   }
 
   private settle(state: GovernorState, record: RequestRecord): void | Promise<void> {
+    if (state.settled) return
     state.settled = true
     if (!this.unsettled.delete(state)) return // already given back by close()
     const used = (record.usage?.inputTokens ?? 0) + (record.usage?.outputTokens ?? 0)
@@ -225,7 +217,7 @@ export class Governor {
     }
   }
 
-  private apply(ctx: RequestContext, matched: Matched, request: DecisionRequest, tokens: number, decision: Decision): void {
+  private apply(ctx: RequestContext, matched: Matched, request: DecisionRequest, tokens: number, decision: Decision): Settle {
     if (decision.allowed) {
       decisions.admitted.inc()
       const state: GovernorState = {
@@ -243,7 +235,7 @@ export class Governor {
       this.unsettled.add(state)
       const target = ctx.responseHeaders
       writeRateLimitHeaders(matched.rates, decision.rates, (name, value) => target.set(name, value))
-      return
+      return (record) => this.settle(state, record)
     }
     decisions.limited.inc()
     throw this.denial(ctx, matched, request, decision)
@@ -278,12 +270,12 @@ export class Governor {
     return new GatewayError(429, message, { type: 'rate_limit_error', code: 'rate_limit_exceeded', retryAfter, headers })
   }
 
-  private storeFailed(error: unknown, operation: string): void {
+  private storeFailed(error: unknown, operation: string): undefined {
     if (GatewayError.is(error)) throw error
     storeErrors.inc({ store: this.storeInstance?.kind ?? 'unknown', operation })
     if (this.options.failMode === 'open') {
       decisions.failOpen.inc()
-      return
+      return undefined
     }
     decisions.failClosed.inc()
     throw new GatewayError(503, 'rate limiter unavailable; retry shortly', {

@@ -6,7 +6,8 @@
  *   governor({ perKey: { rpm: 600, tpm: 1_000_000, maxConcurrent: 8 } })
  *   governor({ store: { redis: process.env.REDIS_URL! }, rules: [{ scope: 'model', rpm: 3000 }] })
  */
-import { definePlugin } from '../../core/plugin.ts'
+import { definePlugin } from '../../core/index.ts'
+import type { PluginContext, RequestContext } from '../../core/index.ts'
 import { Governor } from './governor.ts'
 import { describeOptions, resolveGovernorOptions, type GovernorOptions } from './options.ts'
 
@@ -15,18 +16,16 @@ export { Governor } from './governor.ts'
 
 export const governor = definePlugin((input: GovernorOptions = {}) => {
   const options = resolveGovernorOptions(input)
-  const runtime = new Governor(options)
   return {
     name: 'governor',
     options: describeOptions(options),
-    hooks: {
-      limit: (ctx) => runtime.limit(ctx),
-      record: (record, ctx) => runtime.record(record, ctx),
-    },
-    async setup(gw) {
-      runtime.attach(gw.clock, gw.logger)
-      await runtime.connect()
-      return () => runtime.close()
+    setup(gw: PluginContext) {
+      const governor = new Governor(options, { clock: gw.clock, logger: gw.logger })
+      gw.onStart(() => governor.connect())
+      return {
+        hooks: { limit: (ctx: RequestContext) => governor.limit(ctx) },
+        teardown: () => governor.close(),
+      }
     },
   }
 })

@@ -3,7 +3,7 @@
  * (`<rule id>:<scope value>`) and what the client is told when one of them is full.
  */
 import { createHash } from 'node:crypto'
-import type { RequestContext } from '../../core/types.ts'
+import type { RequestContext } from '../../core/index.ts'
 import { gcraParams, type GcraParams } from './gcra.ts'
 
 export type Scope = 'key' | 'model' | 'target' | 'key-model' | 'global'

@@ -1,6 +1,6 @@
 /** The governor's options, validated at config load: an unknown key or a bad value stops start-up with one line. */
-import { parseOptions, z } from '../../core/options.ts'
-import type { Clock } from '../../core/types.ts'
+import { parseOptions, z } from '../../core/index.ts'
+import type { Clock } from '../../core/index.ts'
 
 const rate = z.number().positive().finite()
 const count = z.number().int().positive()

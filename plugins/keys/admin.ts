@@ -10,9 +10,9 @@
  * Payloads are validated with zod; anything malformed is a 400 that names the field, never a 500.
  */
 import { getRouterParam, type H3Event } from 'h3'
-import { GatewayError } from '../../core/errors.ts'
-import type { z } from '../../core/options.ts'
-import type { PluginContext } from '../../core/types.ts'
+import { GatewayError } from '../../core/index.ts'
+import type { z } from '../../core/index.ts'
+import type { PluginContext } from '../../core/index.ts'
 import { periodStart, type BudgetLedger } from './budget.ts'
 import { shorten } from './estimate.ts'
 import type { KeyStore } from './key-store.ts'

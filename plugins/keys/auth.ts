@@ -1,18 +1,16 @@
 /**
- * The `auth` hook: finds the caller's key, checks it in constant time, checks the requested model against the
- * key's allow-list, and sets `ctx.principal` (id, name, tags, limits, models, budget) for later hooks.
+ * The `auth` hook: finds the caller's key on the request's headers, checks it in constant time, and sets
+ * `ctx.principal` (id, name, tags, limits, the model allow-list, budget) for later hooks.
  *
  * Unknown, revoked and expired keys get one message, and an unknown id is checked against a dummy digest, so
  * neither the answer nor its timing tells which. Messages never contain the presented key.
  */
-import { presentedKey } from '../../core/admin.ts'
-import { GatewayError } from '../../core/errors.ts'
-import type { Clock, Principal, RequestContext } from '../../core/types.ts'
+import { GatewayError, presentedKey } from '../../core/index.ts'
+import type { Clock, Principal, RequestContext } from '../../core/index.ts'
 import { DUMMY_DIGEST, MAX_TOKEN_LENGTH, digestsEqual, parseKey, sha256, sha256Hex } from './key-format.ts'
 import type { CachedKey } from './key-cache.ts'
 import type { KeyStore } from './key-store.ts'
 import { keyStatus } from './schema.ts'
-import { shorten } from './estimate.ts'
 
 export const STATE_SLOT = 'keys'
 
@@ -46,6 +44,7 @@ export function principalOf(key: CachedKey): Principal {
     name: record.name,
     ...(record.tags && { tags: record.tags }),
     keyId: record.id,
+    allowsModel: key.allows,
     ...(record.limits && { limits: record.limits }),
     ...(record.models && { models: record.models }),
     ...(record.budget && { budget: record.budget }),
@@ -57,13 +56,7 @@ export function createAuthHook(store: KeyStore, clock: Clock) {
     const token = presentedKey(ctx.request.headers)
     if (!token) throw new GatewayError(401, MISSING_KEY, { type: 'authentication_error', code: 'missing_api_key' })
     const key = await authenticate(store, token, clock.now())
-    if (ctx.model && !key.allows(ctx.model)) {
-      throw new GatewayError(403, `This key may not use model "${shorten(ctx.model)}".`, {
-        type: 'permission_error',
-        code: 'model_not_allowed',
-        param: 'model',
-      })
-    }
+    // The model allow-list is enforced by the core once the body is read (`principal.allowsModel`).
     ctx.principal = principalOf(key)
     ctx.state[STATE_SLOT] = { key }
   }

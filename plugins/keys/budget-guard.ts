@@ -1,15 +1,15 @@
 /**
- * The budget's two hooks. `limit` runs after routing, so the worst case is priced at the targets the request
- * may really reach; `record` settles the reservation with the real cost (`record.costUSD`, filled by the core
- * from the pricing service) and runs for every request, refused ones included.
+ * The budget's `limit` hook. It runs after routing, so the worst case is priced at the targets the request may
+ * really reach; the settle function it returns releases the reservation with the real cost (`record.costUSD`,
+ * priced by the core before settling) whatever way the request ended.
  *
  * Without the `pricing` and `spend` services (the usage plugin) a budget cannot be enforced. Budgeted keys are
  * then refused with 503 (the gateway's fault, not the caller's, hence not 403) and the operator is warned once:
  * serving them would silently turn a spending cap into no cap at all.
  */
 import type { ConsolaInstance } from 'consola'
-import { GatewayError } from '../../core/errors.ts'
-import type { PluginContext, RequestContext, RequestRecord } from '../../core/types.ts'
+import { GatewayError } from '../../core/index.ts'
+import type { PluginContext, RequestContext, Settle } from '../../core/index.ts'
 import { STATE_SLOT } from './auth.ts'
 import { BudgetLedger, type Reservation } from './budget.ts'
 import { worstCaseCostUSD } from './estimate.ts'
@@ -17,7 +17,6 @@ import type { CachedKey } from './key-cache.ts'
 
 export interface KeysState {
   key: CachedKey
-  reservation?: Reservation
 }
 
 type ServiceSource = Pick<PluginContext, 'inject'>
@@ -32,7 +31,7 @@ export class BudgetGuard {
     private readonly defaultMaxTokens: number,
   ) {}
 
-  async limit(ctx: RequestContext): Promise<void> {
+  async limit(ctx: RequestContext): Promise<Settle | undefined> {
     const state = ctx.state[STATE_SLOT] as KeysState | undefined
     const budget = state?.key.record.budget
     if (!state || !budget) return
@@ -49,11 +48,7 @@ export class BudgetGuard {
       })
     }
     const estimate = worstCaseCostUSD(ctx, pricing, this.defaultMaxTokens)
-    state.reservation = await this.ledger.reserve(state.key.record.id, budget, estimate, spend)
-  }
-
-  record(record: RequestRecord, ctx: RequestContext): void {
-    const reservation = (ctx.state[STATE_SLOT] as KeysState | undefined)?.reservation
-    if (reservation) this.ledger.settle(reservation, record.costUSD ?? 0)
+    const reservation: Reservation = await this.ledger.reserve(state.key.record.id, budget, estimate, spend)
+    return (record) => this.ledger.settle(reservation, record.costUSD ?? 0)
   }
 }

@@ -12,8 +12,8 @@
  * A cost settled while a read is in flight may be counted twice until the next read: that errs towards refusing,
  * never towards overspending.
  */
-import { GatewayError } from '../../core/errors.ts'
-import type { Services } from '../../core/types.ts'
+import { GatewayError } from '../../core/index.ts'
+import type { Services } from '../../core/index.ts'
 import type { BudgetPeriod, KeyBudget } from './schema.ts'
 
 const DAY_MS = 86_400_000
@@ -37,6 +37,8 @@ interface LedgerEntry {
   /** Monotonic sum of real costs this process settled for the key in this period. */
   settled: number
   reserved: number
+  /** Reservations in flight (so `reserved` returns to exactly 0). */
+  holding: number
   readAt: number
   refreshing: boolean
 }
@@ -79,6 +81,7 @@ export class BudgetLedger {
       throw new GatewayError(403, quotaMessage(budget, spent, estimateUSD), { type: 'insufficient_quota', code: 'insufficient_quota' })
     }
     entry.reserved += estimateUSD
+    entry.holding++
     return { keyId, amountUSD: estimateUSD, entry, settled: false }
   }
 
@@ -87,7 +90,8 @@ export class BudgetLedger {
     if (reservation.settled) return
     reservation.settled = true
     const { entry } = reservation
-    entry.reserved = Math.max(0, entry.reserved - reservation.amountUSD)
+    // Sums of floats drift: with nothing in flight, nothing is reserved.
+    entry.reserved = --entry.holding === 0 ? 0 : Math.max(0, entry.reserved - reservation.amountUSD)
     if (Number.isFinite(actualUSD) && actualUSD > 0) entry.settled += actualUSD
   }
 
@@ -114,6 +118,7 @@ export class BudgetLedger {
           settledAtRead: 0,
           settled: 0,
           reserved: 0,
+          holding: 0,
           readAt: this.options.now(),
           refreshing: false,
         }

@@ -4,8 +4,8 @@
  * otherwise they pick it up within their cache TTL.
  */
 import { defineCommand, type CommandDef } from 'citty'
-import { GatewayError } from '../../core/errors.ts'
-import type { PluginContext } from '../../core/types.ts'
+import { GatewayError } from '../../core/index.ts'
+import type { PluginContext } from '../../core/index.ts'
 import { describeField } from './admin.ts'
 import { createPublisher } from './invalidation.ts'
 import { KeyStore } from './key-store.ts'

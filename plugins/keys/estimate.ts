@@ -1,31 +1,12 @@
 /**
- * Worst-case cost of a request, for the budget reservation. Deliberately cheap (no tokenizing on the request
- * path): prompt tokens ~ body bytes / 4 (from Content-Length when honest, else the serialised body), output
- * tokens = the request's max tokens or a default, priced at the dearest target the plan may use.
- * Large binary payloads (base64 images) overestimate the prompt; the reservation is settled with the real cost.
+ * Worst-case cost of a request, for the budget reservation: the core's shared estimates (every text of the
+ * body at ~4 characters per token, images at a fixed amount; the output cap the translation will send, times
+ * `n`), priced at the dearest target the plan may use. The reservation is settled with the real cost.
  */
-import { GatewayError } from '../../core/errors.ts'
-import type { ModelPrice, RequestContext, Services, Target } from '../../core/types.ts'
+import { GatewayError, estimateInputTokens, outputTokenLimit } from '../../core/index.ts'
+import type { ModelPrice, RequestContext, Services, Target } from '../../core/index.ts'
 
 export type PricingService = Services['pricing']
-
-const MAX_TOKEN_FIELDS = ['max_tokens', 'max_completion_tokens', 'max_output_tokens'] as const
-
-export function promptTokenEstimate(ctx: RequestContext): number {
-  const header = ctx.request.headers.get('content-length')
-  const declared = header === null ? NaN : Number(header)
-  const chars = Number.isSafeInteger(declared) && declared >= 0 ? declared : safeLength(ctx.body)
-  return Math.ceil(chars / 4)
-}
-
-export function outputTokenLimit(ctx: RequestContext, fallback: number): number {
-  if (ctx.api === 'openai-embeddings') return 0
-  for (const field of MAX_TOKEN_FIELDS) {
-    const value = ctx.body?.[field]
-    if (typeof value === 'number' && Number.isFinite(value) && value > 0) return Math.ceil(value)
-  }
-  return fallback
-}
 
 /** The targets this request may be sent to: the routed plan, or the `provider/model` asked for. */
 export function candidateTargets(ctx: RequestContext): Target[] {
@@ -40,7 +21,7 @@ export function candidateTargets(ctx: RequestContext): Target[] {
  */
 export function worstCaseCostUSD(ctx: RequestContext, pricing: PricingService, defaultMaxTokens: number): number {
   const targets = candidateTargets(ctx)
-  const input = promptTokenEstimate(ctx)
+  const input = estimateInputTokens(ctx)
   const output = outputTokenLimit(ctx, defaultMaxTokens)
   let worst = 0
   for (const target of targets) {
@@ -57,14 +38,6 @@ export function worstCaseCostUSD(ctx: RequestContext, pricing: PricingService, d
     throw new GatewayError(403, `model "${shorten(ctx.model)}" cannot be priced, and this key has a budget`, { type: 'permission_error', code: 'model_not_priced' })
   }
   return worst
-}
-
-function safeLength(body: unknown): number {
-  try {
-    return JSON.stringify(body ?? {}).length
-  } catch {
-    return 0
-  }
 }
 
 export function shorten(value: string, max = 120): string {

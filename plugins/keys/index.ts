@@ -6,10 +6,8 @@
  * storage drop their copy at once when `redis` is set (pub/sub), and in any case within `cacheTtlMs`, which
  * defaults to 1000 ms without `redis` and 5000 ms with it; unknown ids are remembered for at most 1000 ms.
  */
-import { ConfigError, GatewayError } from '../../core/errors.ts'
-import { parseOptions } from '../../core/options.ts'
-import { definePlugin } from '../../core/plugin.ts'
-import type { PluginContext, RequestContext, RequestRecord, SluicePlugin } from '../../core/types.ts'
+import { ConfigError, definePlugin, parseOptions } from '../../core/index.ts'
+import type { PluginContext, RequestContext, SluicePlugin } from '../../core/index.ts'
 import { mountAdmin } from './admin.ts'
 import { createAuthHook } from './auth.ts'
 import { BudgetLedger } from './budget.ts'
@@ -26,48 +24,38 @@ export type { KeyRecord, KeyView, KeyBudget, KeyLimits } from './schema.ts'
 const DEFAULT_TTL_MS = 1000
 const DEFAULT_TTL_WITH_PUBSUB_MS = 5000
 
-interface Runtime {
-  auth: (ctx: RequestContext) => Promise<void>
-  budget: BudgetGuard
-}
-
 export const keys = definePlugin((input: KeysOptionsInput = {}): SluicePlugin => {
   const options = parseOptions('keys', keysOptionsSchema, input)
   assertUniqueConfigKeys(options)
-  let runtime: Runtime | undefined
-
-  const active = (): Runtime => {
-    if (!runtime) throw new GatewayError(503, 'the gateway is still starting', { type: 'api_error', code: 'not_ready' })
-    return runtime
-  }
 
   return {
     name: 'keys',
     options: redacted(options),
-    hooks: {
-      auth: (ctx) => active().auth(ctx),
-      limit: (ctx) => active().budget.limit(ctx),
-      record: (record: RequestRecord, ctx) => runtime?.budget.record(record, ctx),
-    },
-    async setup(gw: PluginContext) {
+    setup(gw: PluginContext) {
       const positiveTtlMs = options.cacheTtlMs ?? (options.redis ? DEFAULT_TTL_WITH_PUBSUB_MS : DEFAULT_TTL_MS)
       const store = new KeyStore({ storage: gw.storage, clock: gw.clock, configKeys: options.keys, positiveTtlMs })
-      if (options.redis) {
-        store.invalidator = await createInvalidator(options.redis, options.channel, gw.logger, {
-          onKey: (id) => store.cache.invalidate(id),
-          onReset: () => store.cache.clear(),
-        })
-      }
       const ledger = new BudgetLedger({
         now: () => gw.clock.now(),
         refreshMs: options.spendRefreshMs,
         onRefreshError: (error) => gw.logger.warn(`keys: could not refresh spend (${(error as Error)?.message ?? error}); using the last figures`),
       })
-      runtime = { auth: createAuthHook(store, gw.clock), budget: new BudgetGuard(ledger, gw, gw.logger, options.defaultMaxTokens) }
+      const budget = new BudgetGuard(ledger, gw, gw.logger, options.defaultMaxTokens)
       mountAdmin(gw, store, ledger)
-      return async () => {
-        runtime = undefined
-        await store.invalidator.close()
+      if (options.redis) {
+        const redis = options.redis
+        gw.onStart(async () => {
+          store.invalidator = await createInvalidator(redis, options.channel, gw.logger, {
+            onKey: (id) => store.cache.invalidate(id),
+            onReset: () => store.cache.clear(),
+          })
+        })
+      }
+      return {
+        hooks: {
+          auth: createAuthHook(store, gw.clock),
+          limit: (ctx: RequestContext) => budget.limit(ctx),
+        },
+        teardown: () => store.invalidator.close(),
       }
     },
     cli: (gw) => keysCli(gw, options),

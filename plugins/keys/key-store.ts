@@ -5,12 +5,12 @@
  * Writes to one id are serialised in-process (unstorage has no compare-and-set).
  */
 import type { Storage } from 'unstorage'
-import { GatewayError } from '../../core/errors.ts'
-import type { Clock } from '../../core/types.ts'
+import { GatewayError } from '../../core/index.ts'
+import type { Clock } from '../../core/index.ts'
 import { KeyCache, toCachedKey, type CachedKey } from './key-cache.ts'
 import { formatKey, isKeyId, newKeyId, newSecret, sha256Hex } from './key-format.ts'
 import { noInvalidation, type Invalidator } from './invalidation.ts'
-import type { z } from '../../core/options.ts'
+import type { z } from '../../core/index.ts'
 import type { configKeySchema, CreateKeyInput, KeyRecord, UpdateKeyInput } from './schema.ts'
 
 export type ConfigKey = z.output<typeof configKeySchema>

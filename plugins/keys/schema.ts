@@ -2,7 +2,7 @@
  * The shapes of the keys plugin: plugin options, the stored key record, and the admin API payloads
  * (validated with zod strict objects, so an unknown field is a clear 400, never silently ignored).
  */
-import { z } from '../../core/options.ts'
+import { z } from '../../core/index.ts'
 
 export const PERIODS = ['day', 'week', 'month', 'total'] as const
 export type BudgetPeriod = (typeof PERIODS)[number]

@@ -2,19 +2,12 @@
  * `metrics()`: `GET /metrics` in Prometheus text from prom-client's default registry (the one every plugin's
  * metrics live in), optionally behind a bearer token.
  *
- * Request metrics come from finished records. When a `recorder` service exists (the usage plugin), records are
- * read from its feed, after usage estimates and re-pricing are folded in; this plugin's own `record` hook only
- * subscribes, and it runs first (`enforce: 'pre'`) so it is subscribed before the recorder sees the first record.
- * Without a recorder the `record` hook observes each record itself.
+ * Request metrics come from finished records, through this plugin's `record` hook.
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
 import client from 'prom-client'
 import type { H3Event } from 'h3'
-import { presentedKey } from '../../core/admin.ts'
-import { registry } from '../../core/metrics.ts'
-import { parseOptions, z } from '../../core/options.ts'
-import { definePlugin } from '../../core/plugin.ts'
-import type { PluginContext, RequestRecord, SluicePlugin } from '../../core/types.ts'
+import { constantTimeEqual, definePlugin, metricsRegistry as registry, parseOptions, presentedKey, z } from '../../core/index.ts'
+import type { PluginContext, RequestRecord, SluicePlugin } from '../../core/index.ts'
 import { collectServiceGauges, observeRecord } from './instruments.ts'
 
 const optionsSchema = z.strictObject({
@@ -27,51 +20,33 @@ const optionsSchema = z.strictObject({
 
 export type MetricsPluginOptions = z.input<typeof optionsSchema>
 
-const digest = (value: string) => createHash('sha256').update(value).digest()
-
 export const metrics = definePlugin((input: MetricsPluginOptions = {}): SluicePlugin => {
   const options = parseOptions('metrics', optionsSchema, input)
   const path = options.path ?? '/metrics'
-  const expected = options.token ? digest(options.token) : undefined
-  let gw: PluginContext | undefined
-  let unsubscribe: (() => void) | undefined
-
-  function authorized(headers: Headers): boolean {
-    if (!expected) return true
-    const given = presentedKey(headers)
-    return !!given && timingSafeEqual(digest(given), expected)
-  }
-
-  async function scrape(event: H3Event): Promise<Response> {
-    if (!authorized(event.req.headers)) {
-      return new Response('a valid metrics token is required\n', { status: 401, headers: { 'www-authenticate': 'Bearer' } })
-    }
-    if (gw) collectServiceGauges(gw.inject('breakers'), gw.inject('recorder'))
-    return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } })
-  }
 
   return {
     name: 'metrics',
-    enforce: 'pre',
     options: { ...options, token: options.token ? '[redacted]' : undefined },
     hooks: {
-      record(record: RequestRecord) {
-        const recorder = gw?.inject('recorder')
-        if (!recorder) return observeRecord(record)
-        unsubscribe ??= recorder.subscribe(observeRecord)
-      },
+      // Every record hook sees the final record (usage estimated, cost priced): no ordering needed.
+      record: (record: RequestRecord) => observeRecord(record),
     },
-    setup(context) {
-      gw = context
+    setup(gw: PluginContext) {
       if (options.defaultMetrics !== false && !registry.getSingleMetric('process_cpu_user_seconds_total')) {
         client.collectDefaultMetrics({ register: registry })
       }
-      context.app.get(path, scrape)
-      return () => {
-        unsubscribe?.()
-        unsubscribe = undefined
-        gw = undefined
-      }
+      gw.app.get(path, async (event: H3Event) => {
+        if (options.token && !authorized(event.req.headers, options.token)) {
+          return new Response('a valid metrics token is required\n', { status: 401, headers: { 'www-authenticate': 'Bearer' } })
+        }
+        collectServiceGauges(gw.inject('breakers'), gw.inject('recorder'))
+        return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } })
+      })
     },
   }
 })
+
+function authorized(headers: Headers, token: string): boolean {
+  const given = presentedKey(headers)
+  return !!given && constantTimeEqual(given, token)
+}

@@ -3,9 +3,9 @@
  * provider (bounded by what is configured) rather than the model a client typed, and every label value passes
  * a cap, so no caller can grow the registry without limit.
  */
-import { counter, gauge, histogram } from '../../core/metrics.ts'
-import type { RequestRecord, Services } from '../../core/types.ts'
-import { labelGuard } from '../../core/metrics.ts'
+import { counter, gauge, histogram } from '../../core/index.ts'
+import type { RequestRecord, Services } from '../../core/index.ts'
+import { labelGuard } from '../../core/index.ts'
 
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 const TTFB_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30]

@@ -1,7 +1,7 @@
 /** The retry `call` hook: repeats one target with backoff while the failure is retryable and the budget lasts. */
-import type { Attempt, CallNext, Clock, ProviderResponse, RequestContext } from '../../core/types.ts'
+import type { Attempt, CallNext, Clock, ProviderResponse, RequestContext } from '../../core/index.ts'
 import { retryDelayMs } from './backoff.ts'
-import { compileMatchers, discard, failureOfError, failureOfResponse, type UpstreamFailure } from '../../core/failure.ts'
+import { compileMatchers, discard, failureOfError, failureOfResponse, type UpstreamFailure } from '../../core/index.ts'
 import type { RetrySettings } from './options.ts'
 
 /** Per-request state, in `ctx.state.retry`. */

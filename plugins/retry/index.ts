@@ -4,9 +4,8 @@
  * Exponential backoff with full jitter, the upstream's retry-after honoured up to a cap, a budget per request.
  * Sits inside the router's fallback and outside the breaker: `order: -20`.
  */
-import { definePlugin } from '../../core/plugin.ts'
-import { realClock } from '../../core/clock.ts'
-import type { Clock } from '../../core/types.ts'
+import { definePlugin } from '../../core/index.ts'
+import type { PluginContext } from '../../core/index.ts'
 import { createRetryHook } from './call.ts'
 import { parseRetryOptions, type RetryOptions } from './options.ts'
 
@@ -15,15 +14,14 @@ export { backoffMs, retryDelayMs } from './backoff.ts'
 
 export const retry = definePlugin((input: RetryOptions = {}) => {
   const settings = parseRetryOptions(input)
-  let clock: Clock = settings.clock ?? realClock
-  const { clock: _clock, ...shown } = settings
+  const { clock: fixedClock, ...shown } = settings
   return {
     name: 'retry',
     order: -20,
     options: shown,
-    hooks: { call: createRetryHook(settings, () => clock) },
-    setup(gw) {
-      if (!settings.clock) clock = gw.clock
+    setup(gw: PluginContext) {
+      const clock = fixedClock ?? gw.clock
+      return { hooks: { call: createRetryHook(settings, () => clock) } }
     },
   }
 })

@@ -1,6 +1,6 @@
-import { parseOptions, z } from '../../core/options.ts'
-import type { Clock } from '../../core/types.ts'
-import { failureMatcherSchema, type FailureMatcher } from '../../core/failure.ts'
+import { parseOptions, z } from '../../core/index.ts'
+import type { Clock } from '../../core/index.ts'
+import { failureMatcherSchema, type FailureMatcher } from '../../core/index.ts'
 
 const clockSchema = z.custom<Clock>(
   (value) => typeof value === 'object' && value !== null && ['now', 'random', 'sleep'].every((fn) => typeof (value as any)[fn] === 'function'),

@@ -3,9 +3,9 @@
  * is open (asking the breaker, so they cost no time), and moves to the next target when an attempt fails in a
  * way `fallbackOn` names. Never after the client got a byte: by then `call` has resolved.
  */
-import { GatewayError } from '../../core/errors.ts'
-import type { Attempt, CallNext, Clock, ProviderResponse, RequestContext, Target } from '../../core/types.ts'
-import { compileMatchers, discard, markCircuitOpen, errorOfResponse, failureOfError, failureOfResponse, type FailureMatcher, type UpstreamFailure } from '../../core/failure.ts'
+import { GatewayError } from '../../core/index.ts'
+import type { Attempt, CallNext, Clock, ProviderResponse, RequestContext, Target } from '../../core/index.ts'
+import { compileMatchers, discard, markCircuitOpen, errorOfResponse, failureOfError, failureOfResponse, type FailureMatcher, type UpstreamFailure } from '../../core/index.ts'
 import type { TargetStats } from './stats.ts'
 
 /** What the router leaves in `ctx.state.router`. */

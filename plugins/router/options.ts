@@ -1,9 +1,9 @@
 /** Router options: aliases and their targets, validated at load and normalised into `Target`s. */
-import { parseOptions, z } from '../../core/options.ts'
-import { ConfigError } from '../../core/errors.ts'
-import type { Clock, Target } from '../../core/types.ts'
-import { failureMatcherSchema, type FailureMatcher } from '../../core/failure.ts'
-import { timeoutsSchema } from '../../core/provider-options.ts'
+import { parseOptions, z } from '../../core/index.ts'
+import { ConfigError } from '../../core/index.ts'
+import type { Clock, Target } from '../../core/index.ts'
+import { failureMatcherSchema, type FailureMatcher } from '../../core/index.ts'
+import { timeoutsSchema } from '../../core/index.ts'
 
 const clockSchema = z.custom<Clock>(
   (value) => typeof value === 'object' && value !== null && ['now', 'random', 'sleep'].every((fn) => typeof (value as any)[fn] === 'function'),

@@ -1,5 +1,5 @@
 /** Strategies decide the order of a request's plan; the fallback hook then walks it. */
-import type { Target } from '../../core/types.ts'
+import type { Target } from '../../core/index.ts'
 import type { Alias, WeightedTarget } from './options.ts'
 import type { TargetStats } from './stats.ts'
 

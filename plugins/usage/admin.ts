@@ -1,6 +1,6 @@
 /** Admin routes of the usage plugin: the usage query and the live event feed. */
 import { getQuery, type H3Event } from 'h3'
-import { GatewayError } from '../../core/errors.ts'
+import { GatewayError } from '../../core/index.ts'
 import type { UsageQuery, UsageStore } from './store.ts'
 import { createFeedStream, type Subscribe } from './feed.ts'
 

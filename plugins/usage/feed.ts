@@ -9,7 +9,7 @@
  * The stream opens with a comment line, so the response's headers go out at once: a Node server sends headers
  * with the first body chunk, and a quiet gateway would otherwise leave the client waiting for the first record.
  */
-import type { RequestRecord } from '../../core/types.ts'
+import type { RequestRecord } from '../../core/index.ts'
 
 export interface FeedOptions {
   /** Records buffered per subscriber before it starts skipping. */

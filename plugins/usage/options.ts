@@ -1,6 +1,6 @@
 /** `usage()` options: validated at config load, one clear line per mistake. */
-import { ConfigError } from '../../core/errors.ts'
-import { parseOptions, z } from '../../core/options.ts'
+import { ConfigError } from '../../core/index.ts'
+import { parseOptions, z } from '../../core/index.ts'
 import { SCHEMA_NAME } from './postgres-store.ts'
 
 const usd = z.number().finite().nonnegative()

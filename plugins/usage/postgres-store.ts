@@ -5,7 +5,7 @@
  */
 import pg from 'pg'
 import type { ConsolaInstance } from 'consola'
-import type { RequestRecord } from '../../core/types.ts'
+import type { RequestRecord } from '../../core/index.ts'
 import { COLUMNS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
 
 export interface PostgresStoreOptions {

@@ -8,10 +8,10 @@
  * Usage convention (the core's, from OpenAI): `inputTokens` includes `cachedTokens`; `outputTokens` includes
  * `reasoningTokens`. Readers of other formats add their separate counts in.
  */
-import { counter } from '../../core/metrics.ts'
-import type { ModelPrice, Services, Usage } from '../../core/types.ts'
+import { counter } from '../../core/index.ts'
+import type { ModelPrice, Services, Usage } from '../../core/index.ts'
 import { DEFAULT_PRICES, type PricePerMillion } from './pricing-data.ts'
-import { labelGuard } from '../../core/metrics.ts'
+import { labelGuard } from '../../core/index.ts'
 
 export type PricingService = Services['pricing'] & {
   /** Like `cost`, but says whether to count an unknown model in the unpriced metric. */

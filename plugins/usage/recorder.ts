@@ -11,8 +11,8 @@
 import { randomUUID } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import type { ConsolaInstance } from 'consola'
-import { counter, gauge } from '../../core/metrics.ts'
-import type { Clock, RequestRecord } from '../../core/types.ts'
+import { counter, gauge } from '../../core/index.ts'
+import type { Clock, RequestRecord } from '../../core/index.ts'
 import type { UsageStore } from './store.ts'
 import { appendSpill, appendSpillSync, readLines, removeFile, replayFiles, setAsideSpill, type SpillLine } from './spill.ts'
 

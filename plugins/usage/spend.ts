@@ -7,7 +7,7 @@
  * towards refusing, never towards overspending. When the store cannot be read, the last value read is used,
  * plus what this process recorded since.
  */
-import type { RequestRecord, Services } from '../../core/types.ts'
+import type { RequestRecord, Services } from '../../core/index.ts'
 import type { UsageStore } from './store.ts'
 
 const MAX_REMEMBERED = 10_000

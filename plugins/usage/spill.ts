@@ -6,7 +6,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { appendFile, mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import type { RequestRecord } from '../../core/types.ts'
+import type { RequestRecord } from '../../core/index.ts'
 
 /** One spilled line: the record and the boot that spilled it (so this process knows its own records). */
 export interface SpillLine {

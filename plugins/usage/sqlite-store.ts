@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import type { RequestRecord } from '../../core/types.ts'
+import type { RequestRecord } from '../../core/index.ts'
 import { COLUMNS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
 
 export interface SqliteStoreOptions {

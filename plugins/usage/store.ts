@@ -1,5 +1,5 @@
 /** The contract between the recorder and a database, and the row shape both stores share. */
-import type { RequestRecord } from '../../core/types.ts'
+import type { RequestRecord } from '../../core/index.ts'
 
 export type GroupBy = 'key' | 'model' | 'provider' | 'day' | 'hour' | 'minute'
 

@@ -5,7 +5,7 @@
  * an estimate for everyone else, and always marked `estimated`.
  */
 import { countTokens } from 'gpt-tokenizer'
-import type { InboundApi, RequestRecord, SSEEvent, StreamTransform, Usage } from '../../core/types.ts'
+import type { RequestRecord, StreamDelta, Usage } from '../../core/index.ts'
 
 // Client text may contain `<|endoftext|>` and friends: count them as text instead of throwing.
 const ENCODE_OPTIONS = { disallowedSpecial: new Set<string>() }
@@ -17,7 +17,7 @@ export function countTextTokens(text: string): number {
 /** What a stream's estimator has seen so far. Lives in `ctx.state.usage`. */
 export interface StreamEstimate {
   outputTokens: number
-  /** The client-format stream carried the provider's final usage: no need to count further. */
+  /** The stream carried the provider's final usage: no need to count further. */
   finalUsageSeen: boolean
   /**
    * Output text not tokenized yet: tokenized a batch at a time, and the rest only if the provider's usage never
@@ -31,67 +31,6 @@ export interface StreamEstimate {
 // characters (bounded memory per stream), and the last partial batch only when it is needed.
 const BATCH_CHARS = 8_192
 
-const USAGE_OBJECT = /"usage"\s*:\s*\{/
-
-/** Output text carried by one OpenAI chat chunk (content, reasoning, refusals, tool-call arguments). */
-function openaiChunkText(json: any): string {
-  const choices = json?.choices
-  if (!Array.isArray(choices)) return ''
-  let text = ''
-  for (const choice of choices) {
-    const delta = choice?.delta
-    if (!delta) continue
-    if (typeof delta.content === 'string') text += delta.content
-    if (typeof delta.reasoning_content === 'string') text += delta.reasoning_content
-    if (typeof delta.reasoning === 'string') text += delta.reasoning
-    if (typeof delta.refusal === 'string') text += delta.refusal
-    if (Array.isArray(delta.tool_calls)) {
-      for (const call of delta.tool_calls) {
-        if (typeof call?.function?.name === 'string') text += call.function.name
-        if (typeof call?.function?.arguments === 'string') text += call.function.arguments
-      }
-    }
-  }
-  return text
-}
-
-function anthropicDeltaText(json: any): string {
-  const delta = json?.delta
-  if (!delta) return ''
-  if (typeof delta.text === 'string') return delta.text
-  if (typeof delta.thinking === 'string') return delta.thinking
-  if (typeof delta.partial_json === 'string') return delta.partial_json
-  return ''
-}
-
-/** Counts one client-format event into `state`. Exported for tests; the transform below is what runs. */
-export function countStreamEvent(api: InboundApi, event: SSEEvent, state: StreamEstimate): void {
-  const text = outputTextOf(api, event, state)
-  if (text) state.outputTokens += countTextTokens(text)
-}
-
-/** The output text one client-format event carries ('' for none); notes the provider's final usage. */
-function outputTextOf(api: InboundApi, event: SSEEvent, state: StreamEstimate): string {
-  if (api === 'openai-chat') {
-    if (event.data === '[DONE]') return ''
-    if (USAGE_OBJECT.test(event.data)) state.finalUsageSeen = true
-    return openaiChunkText(event.json)
-  }
-  if (api === 'anthropic-messages') {
-    const type = event.event ?? event.json?.type
-    if (type === 'content_block_delta') return anthropicDeltaText(event.json)
-    if (type === 'message_delta' && USAGE_OBJECT.test(event.data)) state.finalUsageSeen = true
-  }
-  return ''
-}
-
-/** Whether a client-format event carries the provider's final usage (cheap string checks, no JSON parse). */
-function carriesFinalUsage(api: InboundApi, event: SSEEvent): boolean {
-  if (!USAGE_OBJECT.test(event.data)) return false
-  if (api === 'openai-chat') return true
-  return event.event === 'message_delta' || event.data.includes('"type":"message_delta"')
-}
-
 /** Tokenizes the text held back so far. */
 export function flushEstimate(state: StreamEstimate): void {
   if (!state.pendingText) return
@@ -99,24 +38,32 @@ export function flushEstimate(state: StreamEstimate): void {
   state.pendingText = ''
 }
 
+/** The output text one delta carries ('' for none). */
+function deltaText(delta: StreamDelta): string {
+  switch (delta.type) {
+    case 'text': case 'thinking': return delta.text
+    case 'tool_call_start': return delta.name
+    case 'tool_call_delta': return delta.arguments
+    default: return ''
+  }
+}
+
 /**
- * The per-event transform: never changes the event; keeps each event's output text and tokenizes it a batch at a
- * time, and drops what it holds once the provider's final usage passed. `flushEstimate` counts the rest at the end.
+ * A `stream` observer: keeps each delta's output text and tokenizes it a batch at a time, and stops once the
+ * provider's final usage passed (a `usage` delta). `flushEstimate` counts the rest at the end.
  */
-export function outputEstimator(state: StreamEstimate): StreamTransform {
-  return (event, ctx) => {
-    if (state.finalUsageSeen) return event
-    if (carriesFinalUsage(ctx.api, event)) {
+export function outputEstimator(state: StreamEstimate): (delta: StreamDelta) => void {
+  return (delta) => {
+    if (state.finalUsageSeen) return
+    if (delta.type === 'usage') {
       state.finalUsageSeen = true
       state.pendingText = ''
-      return event
+      return
     }
-    const text = outputTextOf(ctx.api, event, state)
-    if (text) {
-      state.pendingText = state.pendingText ? state.pendingText + text : text
-      if (state.pendingText.length >= BATCH_CHARS) flushEstimate(state)
-    }
-    return event
+    const text = deltaText(delta)
+    if (!text) return
+    state.pendingText = state.pendingText ? state.pendingText + text : text
+    if (state.pendingText.length >= BATCH_CHARS) flushEstimate(state)
   }
 }
 
@@ -170,9 +117,13 @@ function collectTexts(body: Record<string, unknown>): { texts: string[]; tokenId
   return { texts, tokenIds }
 }
 
+/** Prompt text counted with the tokenizer at most; the rest is extrapolated at the same tokens-per-character. */
+export const PROMPT_SAMPLE_CHARS = 64 * 1024
+
 /**
  * Estimated prompt tokens of a request body. A small prompt is counted at once (a number); a large one in
- * slices with a yield every ~32k characters (a promise), so it never holds the event loop.
+ * slices with a yield every ~32k characters (a promise), so it never holds the event loop. At most
+ * PROMPT_SAMPLE_CHARS are tokenized: a multi-megabyte prompt costs milliseconds, not a second of CPU.
  */
 export function estimatePromptTokens(body: Record<string, unknown>): number | Promise<number> {
   const { texts, tokenIds } = collectTexts(body)
@@ -180,17 +131,18 @@ export function estimatePromptTokens(body: Record<string, unknown>): number | Pr
   const base = tokenIds + messages * PER_MESSAGE_OVERHEAD
   let chars = 0
   for (const text of texts) chars += text.length
-  if (chars > YIELD_EVERY_CHARS) return countSliced(texts, base)
+  if (chars > YIELD_EVERY_CHARS) return countSliced(texts, base, chars)
   let tokens = base
   for (const text of texts) tokens += countTextTokens(text)
   return tokens
 }
 
-async function countSliced(texts: string[], base: number): Promise<number> {
-  let tokens = base
+async function countSliced(texts: string[], base: number, totalChars: number): Promise<number> {
+  let tokens = 0
+  let counted = 0
   let sinceYield = 0
   for (const text of texts) {
-    for (let start = 0; start < text.length;) {
+    for (let start = 0; start < text.length && counted < PROMPT_SAMPLE_CHARS;) {
       let end = Math.min(start + SLICE_CHARS, text.length)
       if (end < text.length) {
         // Cut at whitespace so a word is not split into two tokenisations.
@@ -198,6 +150,7 @@ async function countSliced(texts: string[], base: number): Promise<number> {
         if (space > start + SLICE_CHARS / 2) end = space
       }
       tokens += countTextTokens(text.slice(start, end))
+      counted += end - start
       sinceYield += end - start
       start = end
       if (sinceYield >= YIELD_EVERY_CHARS) {
@@ -205,6 +158,8 @@ async function countSliced(texts: string[], base: number): Promise<number> {
         await nextTick()
       }
     }
+    if (counted >= PROMPT_SAMPLE_CHARS) break
   }
-  return tokens
+  const extrapolated = counted > 0 && counted < totalChars ? Math.ceil(tokens * (totalChars / counted)) : tokens
+  return base + extrapolated
 }

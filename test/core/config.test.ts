@@ -67,6 +67,12 @@ describe('resolveConfig', () => {
   it('refuses a plugin hook that is not one of the six', () => {
     const error = (() => { try { resolveConfig({ plugins: [{ name: 'x', hooks: { onRequest() {} } as any }] }) } catch (e) { return e } })()
     expect(ConfigError.is(error)).toBe(true)
-    expect((error as Error).message).toMatch(/plugins\.0\.hooks\.onRequest/)
+    expect((error as Error).message).toBe('config: plugin "x": unknown hook "onRequest" (hooks are auth, route, limit, call, stream, record)')
+  })
+
+  it('refuses a misspelt plugin field, naming the plugin and the field (a plugin object is strict)', () => {
+    const error = (() => { try { resolveConfig({ plugins: [{ name: 'tenant', setUp() {} } as any] }) } catch (e) { return e } })()
+    expect(ConfigError.is(error)).toBe(true)
+    expect((error as Error).message).toBe('config: plugin "tenant": unknown field "setUp" (a plugin has name, order, enforce, hooks, setup, cli, options)')
   })
 })

@@ -2,10 +2,10 @@
  * `anthropic()`: the Anthropic Messages API (`POST /v1/messages`, x-api-key, anthropic-version). Anthropic clients
  * are passed through byte for byte; OpenAI clients are translated by the core codecs.
  */
-import { definePlugin } from '../../../core/plugin.ts'
-import { parseOptions, z } from '../../../core/options.ts'
-import { upstreamProvider } from '../../../core/upstream-provider.ts'
-import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/provider-options.ts'
+import { definePlugin } from '../../../core/index.ts'
+import { parseOptions, z } from '../../../core/index.ts'
+import { upstreamProvider } from '../../../core/index.ts'
+import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/index.ts'
 
 const optionsSchema = z.strictObject({
   name: providerNameSchema.default('anthropic'),

@@ -3,10 +3,10 @@
  * (`/openai/deployments/{deployment}/chat/completions?api-version=...`, and `/embeddings`) with the key in the
  * `api-key` header. A model name maps to a deployment through `deployments` (default: the same name).
  */
-import { definePlugin } from '../../../core/plugin.ts'
-import { parseOptions, z } from '../../../core/options.ts'
-import { upstreamProvider } from '../../../core/upstream-provider.ts'
-import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/provider-options.ts'
+import { definePlugin } from '../../../core/index.ts'
+import { parseOptions, z } from '../../../core/index.ts'
+import { upstreamProvider } from '../../../core/index.ts'
+import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/index.ts'
 
 const optionsSchema = z.strictObject({
   name: providerNameSchema.default('azure'),

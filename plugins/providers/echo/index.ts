@@ -3,9 +3,9 @@
  * word by word, with usage. It needs no key and no network, so the default config works anywhere.
  * Tokens are counted as whitespace-separated words (it is a demo provider, not a billing source).
  */
-import { definePlugin } from '../../../core/plugin.ts'
-import { parseOptions, z } from '../../../core/options.ts'
-import type { ProviderRequest, ProviderResponse } from '../../../core/types.ts'
+import { definePlugin } from '../../../core/index.ts'
+import { parseOptions, z } from '../../../core/index.ts'
+import type { ProviderRequest, ProviderResponse } from '../../../core/index.ts'
 
 const optionsSchema = z.strictObject({
   name: z.string().min(1).default('echo'),

@@ -3,11 +3,11 @@
  * `batchEmbedContents`, with the key in the `x-goog-api-key` header — never in the URL, where it would end up
  * in access logs. The model goes in the path: generateContent bodies carry none.
  */
-import { definePlugin } from '../../../core/plugin.ts'
-import { parseOptions, z } from '../../../core/options.ts'
-import { upstreamProvider } from '../../../core/upstream-provider.ts'
-import type { ProviderRequest } from '../../../core/types.ts'
-import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/provider-options.ts'
+import { definePlugin } from '../../../core/index.ts'
+import { parseOptions, z } from '../../../core/index.ts'
+import { upstreamProvider } from '../../../core/index.ts'
+import type { ProviderRequest } from '../../../core/index.ts'
+import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/index.ts'
 
 const optionsSchema = z.strictObject({
   name: providerNameSchema.default('gemini'),

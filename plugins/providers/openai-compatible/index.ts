@@ -2,10 +2,10 @@
  * `openaiCompatible()`: any server that speaks OpenAI's Chat Completions and Embeddings APIs (vLLM, Ollama,
  * LM Studio, Groq, ...). Same format in and out is passed through untouched, streams chunk by chunk.
  */
-import { definePlugin } from '../../../core/plugin.ts'
-import { parseOptions, z } from '../../../core/options.ts'
-import { upstreamProvider } from '../../../core/upstream-provider.ts'
-import { providerNameSchema, upstreamOptionsShape } from '../../../core/provider-options.ts'
+import { definePlugin } from '../../../core/index.ts'
+import { parseOptions, z } from '../../../core/index.ts'
+import { upstreamProvider } from '../../../core/index.ts'
+import { providerNameSchema, upstreamOptionsShape } from '../../../core/index.ts'
 
 export const openaiCompatibleSchema = z.strictObject({
   name: providerNameSchema,

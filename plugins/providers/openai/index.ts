@@ -1,7 +1,7 @@
 /** `openai()`: the OpenAI API. An OpenAI-compatible provider with OpenAI's base URL and headers. */
-import { definePlugin } from '../../../core/plugin.ts'
-import { parseOptions, z } from '../../../core/options.ts'
-import { providerNameSchema, upstreamOptionsShape } from '../../../core/provider-options.ts'
+import { definePlugin } from '../../../core/index.ts'
+import { parseOptions, z } from '../../../core/index.ts'
+import { providerNameSchema, upstreamOptionsShape } from '../../../core/index.ts'
 import { openaiCompatible } from '../openai-compatible/index.ts'
 
 const optionsSchema = z.strictObject({

@@ -2,9 +2,9 @@
  * Presets over `openaiCompatible()` for hosted and local servers that speak OpenAI's API: each fixes a name, a
  * base URL and whether a key is required. Everything else is `openaiCompatible`'s own options.
  */
-import { definePlugin } from '../../../core/plugin.ts'
-import { parseOptions, z } from '../../../core/options.ts'
-import { requiredApiKey } from '../../../core/provider-options.ts'
+import { definePlugin } from '../../../core/index.ts'
+import { parseOptions, z } from '../../../core/index.ts'
+import { requiredApiKey } from '../../../core/index.ts'
 import { openaiCompatible, openaiCompatibleSchema, type OpenAICompatibleOptions } from '../openai-compatible/index.ts'
 
 interface PresetSpec {
