@@ -168,7 +168,7 @@ export class EventPump {
       this.#write(text)
       return this.#fail(new GatewayError(502, 'the upstream stream ended before it was complete', { type: 'api_error', code: 'incomplete_stream', upstream: true }))
     }
-    if (this.#encoder) text += this.#encodeDeltas(this.#handlers.deltas.flush()) + this.#frames(this.#encoder.end())
+    if (this.#encoder) text += this.#encodeDeltas(this.#handlers.deltas.end()) + this.#frames(this.#encoder.end())
     this.#write(text)
     this.#ended = true
     this.#owner.finish(200, 'ok')

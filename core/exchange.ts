@@ -80,7 +80,7 @@ export class Exchange {
     const viewable = codecFor(clientFormat).kind === 'chat' && !!codecFor(result.format).decodeResponse
     if (result.output || (handlers.deltas.active && viewable)) {
       let view = readOutput(result, info)
-      if (handlers.deltas.active && viewable) view = collectDeltas([...deltasOf(view).flatMap((delta) => handlers.deltas.push(delta)), ...handlers.deltas.flush()])
+      if (handlers.deltas.active && viewable) view = collectDeltas([...deltasOf(view).flatMap((delta) => handlers.deltas.push(delta)), ...handlers.deltas.end()])
       applyUsage(ctx.usage, view.usage)
       const encode = codecFor(clientFormat).encodeResponse
       if (!encode) throw new TypeError(`${clientFormat} has no response encoder`)

@@ -106,8 +106,13 @@ export function collectDeltas(deltas: Iterable<StreamDelta>): ResponseView {
   return view
 }
 
-/** The `delta`/`flush`/`observe` handlers of one response, applied in plugin order. */
+/**
+ * The `delta`/`flush`/`observe` handlers of one response, applied in plugin order. Held-back deltas are flushed
+ * when the content ends — before the `finish` delta, so they land inside the reply — or at the end.
+ */
 export class DeltaChain {
+  #flushed = false
+
   constructor(
     readonly editors: Array<Pick<StreamHandlers, 'delta' | 'flush'>>,
     readonly observers: Array<NonNullable<StreamHandlers['observe']>>,
@@ -125,17 +130,24 @@ export class DeltaChain {
 
   /** One upstream delta through every editor, then the observers; what the client gets. */
   push(delta: StreamDelta): StreamDelta[] {
+    if ((delta.type === 'finish' || delta.type === 'done') && !this.#flushed) return this.#observe([...this.#held(), ...this.#edit([delta], 0)])
     return this.#observe(this.#edit([delta], 0))
   }
 
+  /** The upstream ended: whatever the editors still hold (when no `finish` delta flushed it already). */
+  end(): StreamDelta[] {
+    return this.#flushed ? [] : this.#observe(this.#held())
+  }
+
   /** The editors' held-back deltas, each passed through the editors after it. */
-  flush(): StreamDelta[] {
+  #held(): StreamDelta[] {
+    this.#flushed = true
     const out: StreamDelta[] = []
     for (let i = 0; i < this.editors.length; i++) {
       const held = this.editors[i]!.flush?.(this.ctx)
       if (held?.length) out.push(...this.#edit(held, i + 1))
     }
-    return this.#observe(out)
+    return out
   }
 
   #edit(deltas: StreamDelta[], from: number): StreamDelta[] {
