@@ -13,11 +13,26 @@ export function constantTimeEqual(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected))
 }
 
-/** The key a client presented: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
-export function presentedKey(headers: Headers): string | undefined {
+const GEMINI_PATH = /^\/v1(?:beta)?\/models\//
+
+// Not `instanceof`: srvx's requests and headers are its own classes.
+function isRequest(value: Headers | Request): value is Request {
+  return typeof (value as Request).url === 'string' && typeof (value as Request).method === 'string'
+}
+
+/**
+ * The key a client presented: `Authorization: Bearer <key>`, `x-api-key: <key>` or `x-goog-api-key: <key>`; given
+ * the whole request, also Gemini's `?key=` on Gemini paths (the gateway never logs URLs).
+ */
+export function presentedKey(source: Headers | Request): string | undefined {
+  const request = isRequest(source) ? source : undefined
+  const headers = request ? request.headers : source as Headers
   const authorization = headers.get('authorization')
   if (authorization && /^bearer\s+/i.test(authorization)) return authorization.replace(/^bearer\s+/i, '').trim() || undefined
-  return headers.get('x-api-key')?.trim() || undefined
+  const header = headers.get('x-api-key')?.trim() || headers.get('x-goog-api-key')?.trim()
+  if (header || !request) return header || undefined
+  const url = new URL(request.url)
+  return GEMINI_PATH.test(url.pathname) ? url.searchParams.get('key')?.trim() || undefined : undefined
 }
 
 export function adminError(status: number, message: string, type = typeForStatus(status), code: string | null = null): Response {

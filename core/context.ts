@@ -2,8 +2,9 @@
 import { GatewayError } from './errors.ts'
 import { codecFor } from './formats/index.ts'
 import { HeaderBag } from './headers.ts'
+import type { UrlFields } from './inbound.ts'
 import type {
-  InboundApi, Principal, RequestContext, RequestRecord, RequestView, Settle, Target, Usage, WireFormat,
+  InboundApi, Principal, RequestContext, RequestRecord, RequestView, Settle, Target, Usage,
 } from './types.ts'
 
 export function emptyUsage(): Usage {
@@ -61,6 +62,8 @@ export class Context implements RequestContext {
     readonly signal: AbortSignal,
     readonly startedAt: number,
     private readonly loadBody: BodyLoader,
+    /** What the API carries in the URL (Gemini's model and stream flag). */
+    readonly urlFields?: UrlFields,
   ) {
     this.clientRequestId = clientRequestIdOf(request)
   }
@@ -77,7 +80,7 @@ export class Context implements RequestContext {
   input(): RequestView {
     if (this.inputOverride) return this.inputOverride
     if (!this.#input) {
-      const codec = codecFor(this.api as WireFormat)
+      const codec = codecFor(this.api)
       if (!codec.decodeRequest) throw new GatewayError(400, `${this.api} requests have no neutral view`, { type: 'invalid_request_error' })
       this.#input = codec.decodeRequest(this.body)
     }

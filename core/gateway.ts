@@ -12,9 +12,9 @@ import { Pipeline } from './pipeline.ts'
 import { realClock } from './clock.ts'
 import { createAdminMount } from './admin.ts'
 import { newRequestId } from './context.ts'
-import { errorBody } from './formats/index.ts'
+import { mountApiRoutes, mountFallback } from './routes.ts'
 import { resolveConfig, type ResolvedConfig } from './config.ts'
-import type { Clock, GatewayConfig, InboundApi } from './types.ts'
+import type { Clock, GatewayConfig } from './types.ts'
 
 export interface GatewayOptions {
   clock?: Clock
@@ -35,12 +35,6 @@ export interface Gateway {
   close(): Promise<void>
 }
 
-const API_ROUTES: Array<[string, InboundApi]> = [
-  ['/v1/chat/completions', 'openai-chat'],
-  ['/v1/messages', 'anthropic-messages'],
-  ['/v1/embeddings', 'openai-embeddings'],
-]
-
 export async function createGateway(input: GatewayConfig | ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const config = 'server' in input && typeof input.server?.bodyLimit === 'number' && Array.isArray(input.plugins) ? input as ResolvedConfig : resolveConfig(input)
   const logger = options.logger ?? createLogger(config.logLevel)
@@ -53,18 +47,11 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   let ready = false
   let closed = false
 
-  // x-request-id on every response; the API routes set their own (the same id is recorded).
+  // x-request-id on every response; the pipeline's routes set their own (the same id is recorded).
   app.use((event) => {
-    if (!event.url.pathname.startsWith('/v1/')) event.res.headers.set('x-request-id', newRequestId())
+    if (!event.url.pathname.startsWith('/v1')) event.res.headers.set('x-request-id', newRequestId())
   })
-  for (const [path, api] of API_ROUTES) app.post(path, (event) => pipeline.handle(event.req, api))
-  // With an auth plugin the model list needs a key too (as OpenAI's does), and shows what that key may use.
-  app.get('/v1/models', async (event) => {
-    const { principal, error } = await pipeline.authorize(event.req, 'openai-chat')
-    if (error) return error
-    const models = listModels(host)
-    return { object: 'list', data: principal?.allowsModel ? models.filter((model) => principal.allowsModel!(model.id)) : models }
-  })
+  mountApiRoutes(app, pipeline, host)
   app.get('/health', () => ({ status: 'ok' }))
   app.get('/ready', (event) => {
     if (ready && !closed) return { status: 'ready', inflight: pipeline.inflight }
@@ -74,10 +61,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
 
   await host.setup()
   await host.start()
-  // Anything under /v1 that no route took: an OpenAI-shaped 404 rather than h3's own body.
-  app.all('/v1/**', (event) => Response.json(errorBody('openai-chat', {
-    status: 404, message: `unknown route ${event.req.method} ${event.url.pathname}`, type: 'invalid_request_error', code: 'unknown_url',
-  }), { status: 404 }))
+  mountFallback(app)
   ready = true
 
   return {
@@ -96,17 +80,4 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
       if (!options.storage) await storage.dispose()
     },
   }
-}
-
-function listModels(host: PluginHost) {
-  const seen = new Set<string>()
-  const data: Array<{ id: string; object: 'model'; created: number; owned_by: string }> = []
-  const add = (id: string, owner: string) => {
-    if (seen.has(id)) return
-    seen.add(id)
-    data.push({ id, object: 'model', created: 0, owned_by: owner })
-  }
-  for (const provider of host.providers.values()) for (const model of provider.models ?? []) add(`${provider.name}/${model}`, provider.name)
-  for (const list of host.modelLists) for (const id of list()) add(id, 'sluice')
-  return data
 }

@@ -17,30 +17,19 @@ import { gateCaller, onionCaller, streamCaller, type ResponseHandlers } from './
 import { codecFor, providerFormatFor, setUpstreamModel, translateRequest } from './formats/index.ts'
 import { isSuccess, upstreamError } from './upstream-errors.ts'
 import { asUpstreamResponse } from './upstream-response.ts'
-import { assertModelName } from './validate.ts'
+import { readRequestShape, type UrlFields } from './inbound.ts'
 import type { PluginHost } from './host.ts'
-import type { CallNext, Clock, InboundApi, Principal, ProviderResponse, RequestContext, RequestRecord, Target, WireFormat } from './types.ts'
+import { estimateInputTokens } from './estimate.ts'
+import type { CallNext, Clock, InboundApi, Principal, ProviderResponse, RequestContext, RequestRecord, Services, Target, WireFormat } from './types.ts'
 
 /** consola's level for `info`. */
 const LOG_INFO = 3
 
-/** What the inbound API requires of a body before any later hook runs. */
-function readRequestShape(ctx: Context): void {
-  const body = ctx.body
-  if (typeof body.model !== 'string' || !body.model.trim()) {
-    throw new GatewayError(400, 'you must provide a model parameter', { type: 'invalid_request_error', param: 'model', code: 'missing_model' })
-  }
-  assertModelName(body.model)
-  ctx.model = body.model
-  if (ctx.api === 'openai-embeddings') {
-    if (body.input === undefined) throw new GatewayError(400, 'you must provide an input parameter', { type: 'invalid_request_error', param: 'input' })
-    return
-  }
-  if (!Array.isArray(body.messages)) {
-    throw new GatewayError(400, 'messages must be an array', { type: 'invalid_request_error', param: 'messages' })
-  }
-  ctx.stream = body.stream === true
-  ctx.clientWantsStreamUsage = ctx.api !== 'openai-chat' || (body.stream_options as any)?.include_usage === true
+/** A count-tokens answer in the shape of the API that asked. */
+function countTokensBody(api: InboundApi, count: number): unknown {
+  if (api === 'gemini') return { totalTokens: count }
+  if (api === 'openai-responses') return { object: 'response.input_tokens', input_tokens: count }
+  return { input_tokens: count }
 }
 
 /** The principal's model allow-list (set by an auth plugin), checked as soon as the model is known. */
@@ -90,12 +79,12 @@ export class Pipeline implements ExchangeHost {
     readRequestShape(ctx)
   }
 
-  #context(request: Request, api: InboundApi): Context {
-    return new Context(newRequestId(), request, api, request.signal, this.#clock.now(), this.#loadBody)
+  #context(request: Request, api: InboundApi, urlFields?: UrlFields): Context {
+    return new Context(newRequestId(), request, api, request.signal, this.#clock.now(), this.#loadBody, urlFields)
   }
 
-  async handle(request: Request, api: InboundApi): Promise<Response> {
-    const ctx = this.#context(request, api)
+  async handle(request: Request, api: InboundApi, urlFields?: UrlFields): Promise<Response> {
+    const ctx = this.#context(request, api, urlFields)
     const exchange = new Exchange(ctx, this)
     this.#inflight++
     try {
@@ -131,6 +120,52 @@ export class Pipeline implements ExchangeHost {
       if (error.status === 500) this.unexpected(ctx, error.cause)
       return { error: errorResponse(api, error, { 'x-request-id': ctx.id }) }
     }
+  }
+
+  /**
+   * The count-tokens endpoints (Anthropic `count_tokens`, Gemini `countTokens`, OpenAI `responses/input_tokens`):
+   * auth, the body, the model allow-list and routing as for a call; then the target provider's own counter when it
+   * speaks the client's format, else a tokenizer estimate (`x-sluice-token-count: estimated`). Not limited, not
+   * recorded: it generates nothing.
+   */
+  async countTokens(request: Request, api: InboundApi, urlFields?: UrlFields): Promise<Response> {
+    const ctx = this.#context(request, api, urlFields)
+    const headers: Record<string, string> = { 'x-request-id': ctx.id }
+    let status = 200
+    try {
+      await this.#host.hooks.callHookWith(gateCaller as any, 'auth', [ctx])
+      if (ctx.response) return ctx.response
+      await ctx.readBody()
+      assertModelAllowed(ctx)
+      await this.#host.hooks.callHookWith(gateCaller as any, 'route', [ctx])
+      if (ctx.response) return ctx.response
+      if (ctx.plan.length === 0) ctx.plan = [this.#resolveDirect(ctx.model)]
+      const { count, source } = await this.#count(ctx, ctx.plan[0]!)
+      headers['x-sluice-token-count'] = source
+      headers['content-type'] = 'application/json'
+      return new Response(JSON.stringify(countTokensBody(api, count)), { status, headers })
+    } catch (thrown) {
+      const error = toGatewayError(thrown, ctx.signal.aborted)
+      status = error.status
+      if (error.status === 500 && !error.upstream) this.unexpected(ctx, error.cause)
+      return errorResponse(api, error, headers)
+    } finally {
+      const record = recordOf(ctx, status, 'count_tokens', this.now())
+      for (const settle of ctx.settles.splice(0).reverse()) await this.#guard('a settle function', () => settle(record))
+    }
+  }
+
+  async #count(ctx: Context, target: Target): Promise<{ count: number; source: 'provider' | 'estimated' }> {
+    const provider = this.#host.providers.get(target.provider)
+    if (provider?.countTokens && provider.formats.includes(ctx.api)) {
+      const body = { ...ctx.body }
+      setUpstreamModel(body, ctx.api, target.model)
+      const count = await provider.countTokens({ ctx, target, body, format: ctx.api, stream: false, signal: ctx.signal, timeouts: target.timeouts ?? {} })
+      return { count, source: 'provider' }
+    }
+    const estimator = this.#host.services.get('usageEstimator') as Services['usageEstimator'] | undefined
+    const count = estimator?.countInput ? await estimator.countInput(ctx) : estimateInputTokens(ctx)
+    return { count, source: 'estimated' }
   }
 
   /** `provider/model` with no router: the provider named by the prefix, the rest as the upstream model. */

@@ -19,7 +19,7 @@ export type { WireFormat }
  * The API a client called: the wire format of its request, which decides the request parser and the
  * error/response shape it gets back.
  */
-export type InboundApi = 'openai-chat' | 'anthropic-messages' | 'openai-embeddings'
+export type InboundApi = WireFormat
 
 /** The neutral view of a request: messages, system, tools and parameters, whatever the client's format. */
 export type RequestView = CanonicalRequest
@@ -185,6 +185,11 @@ export interface Provider {
   /** Known model names (without the provider prefix), for `GET /v1/models`. */
   models?: string[]
   call(request: ProviderRequest): Promise<ProviderResponse>
+  /**
+   * Counts a request's input tokens with the provider's own counter (Anthropic's count_tokens, Gemini's
+   * countTokens). `request.body` is in `request.format`, one of `formats`. Without it the gateway estimates.
+   */
+  countTokens?(request: ProviderRequest): Promise<number>
   close?(): Promise<void> | void
 }
 
@@ -353,7 +358,11 @@ export interface Services {
    * Completes a finished request's usage where the provider reported none (a tokenizer estimate, flagged
    * `estimated`). The core awaits it before pricing and before any `record` hook runs.
    */
-  usageEstimator: { complete(record: RequestRecord, ctx: RequestContext): void | Promise<void> }
+  usageEstimator: {
+    complete(record: RequestRecord, ctx: RequestContext): void | Promise<void>
+    /** Input tokens of a request, counted with a tokenizer (for the count-tokens endpoints). */
+    countInput?(ctx: RequestContext): number | Promise<number>
+  }
 }
 
 /** USD per one token. */

@@ -5,6 +5,7 @@
  */
 import { createUpstreamClient } from './upstream.ts'
 import { redactOptions } from './redact.ts'
+import { upstreamError } from './upstream-errors.ts'
 import type { ProviderRequest, SluicePlugin, Timeouts, WireFormat } from './types.ts'
 
 /** Where one request goes; `stream` overrides the request's own flag (e.g. Gemini embeddings never stream). */
@@ -27,6 +28,8 @@ export interface UpstreamProviderSpec {
   formats: WireFormat[]
   models?: string[]
   route(request: ProviderRequest): UpstreamRoute
+  /** Where the provider counts tokens, and how to read its answer (a provider without one is estimated). */
+  countTokens?: { route(request: ProviderRequest): UpstreamRoute; read(body: unknown): number | undefined }
 }
 
 export function upstreamProvider(spec: UpstreamProviderSpec): SluicePlugin {
@@ -52,6 +55,16 @@ export function upstreamProvider(spec: UpstreamProviderSpec): SluicePlugin {
             timeouts: request.timeouts,
           })
         },
+        countTokens: spec.countTokens && (async (request) => {
+          const route = spec.countTokens!.route(request)
+          const response = await client.request({
+            path: route.path, query: route.query, headers: route.headers, body: request.body,
+            format: request.format, stream: false, signal: request.signal, timeouts: request.timeouts,
+          })
+          const count = response.status === 200 ? spec.countTokens!.read(response.body) : undefined
+          if (count === undefined) throw upstreamError(response)
+          return count
+        }),
         close: () => client.close(),
       })
     },

@@ -53,7 +53,7 @@ export function principalOf(key: CachedKey): Principal {
 
 export function createAuthHook(store: KeyStore, clock: Clock) {
   return async function keysAuth(ctx: RequestContext): Promise<void> {
-    const token = presentedKey(ctx.request.headers)
+    const token = presentedKey(ctx.request)
     if (!token) throw new GatewayError(401, MISSING_KEY, { type: 'authentication_error', code: 'missing_api_key' })
     const key = await authenticate(store, token, clock.now())
     // The model allow-list is enforced by the core once the body is read (`principal.allowsModel`).

@@ -64,7 +64,7 @@ export const usage = definePlugin((input: UsageOptionsInput = {}): SluicePlugin 
         subscribe: (listener) => recorder.subscribe(listener),
       }
       gw.provide('pricing', pricing)
-      gw.provide('usageEstimator', { complete: completeUsage })
+      gw.provide('usageEstimator', { complete: completeUsage, countInput: (ctx) => estimatePromptTokens(ctx.body ?? {}) })
       gw.provide('spend', spend.service())
       gw.provide('recorder', recorderService)
 

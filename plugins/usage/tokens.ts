@@ -91,7 +91,8 @@ export function needsPromptEstimate(record: RequestRecord): boolean {
 const SLICE_CHARS = 8_192
 const YIELD_EVERY_CHARS = 32_768
 const PER_MESSAGE_OVERHEAD = 4
-const CONTENT_FIELDS = ['system', 'messages', 'input', 'prompt', 'instructions', 'tools']
+// Every wire format's prompt fields: chat, Anthropic, Responses, Gemini (incl. countTokens' wrapper), embeddings.
+const CONTENT_FIELDS = ['system', 'messages', 'input', 'prompt', 'instructions', 'tools', 'contents', 'systemInstruction', 'generateContentRequest', 'requests', 'content']
 // Binary payloads (images, audio) are base64: their token cost is not their text length.
 const SKIPPED_KEYS = new Set(['data', 'image_url', 'b64_json', 'image', 'audio', 'input_audio', 'source'])
 

@@ -99,10 +99,21 @@ describe('request errors', () => {
     expectOpenAIError(JSON.parse(body), 'invalid_request_error')
   })
 
-  it('answers unknown /v1 routes with an OpenAI-shaped 404', async () => {
-    const response = await fetch(`${gateway.url}/v1/nope`)
-    expect(response.status).toBe(404)
-    expectOpenAIError(await response.json(), 'invalid_request_error')
+  it('answers a path that does not exist in the shape of the API the path belongs to, saying the endpoint does not exist', async () => {
+    const openai = await fetch(`${gateway.url}/v1/nope`, { method: 'POST' })
+    expect(openai.status).toBe(404)
+    const body = await openai.json()
+    expectOpenAIError(body, 'invalid_request_error')
+    expect(body.error.message).toBe('This gateway has no endpoint POST /v1/nope.')
+    const anthropic = await fetch(`${gateway.url}/v1/messages/batches`, { method: 'POST' })
+    expect(await anthropic.json()).toEqual({ type: 'error', error: { type: 'not_found_error', message: 'This gateway has no endpoint POST /v1/messages/batches.' } })
+    const gemini = await fetch(`${gateway.url}/v1beta/models/gemini-2.5-flash:predictLongRunning`, { method: 'POST' })
+    expect(gemini.status).toBe(404)
+    expect((await gemini.json()).error).toMatchObject({ code: 404, status: 'NOT_FOUND' })
+  })
+
+  it('answers HEAD / (Claude Code\'s probe)', async () => {
+    expect((await fetch(`${gateway.url}/`, { method: 'HEAD' })).status).toBe(200)
   })
 })
 

@@ -6,6 +6,7 @@ import { definePlugin } from '../../../core/index.ts'
 import { parseOptions, z } from '../../../core/index.ts'
 import { upstreamProvider } from '../../../core/index.ts'
 import { providerNameSchema, requiredApiKey, upstreamOptionsShape } from '../../../core/index.ts'
+import type { ProviderRequest } from '../../../core/index.ts'
 
 const optionsSchema = z.strictObject({
   name: providerNameSchema.default('anthropic'),
@@ -34,11 +35,25 @@ export const anthropic = definePlugin((input: AnthropicOptions) => {
     connections: options.connections,
     formats: ['anthropic-messages'],
     models: options.models,
-    route(request) {
-      // An Anthropic client's beta opt-ins only mean something when its body goes through unchanged.
-      const clientBetas = request.ctx.api === 'anthropic-messages' ? request.ctx.request.headers.get('anthropic-beta') : null
-      const betas = clientBetas ? [...configuredBetas, clientBetas] : configuredBetas
-      return { path: '/v1/messages', headers: betas.length ? { 'anthropic-beta': betas.join(',') } : undefined }
+    route: (request) => ({ path: '/v1/messages', headers: clientHeaders(request) }),
+    countTokens: {
+      route: (request) => ({ path: '/v1/messages/count_tokens', headers: clientHeaders(request) }),
+      read: (body) => (typeof (body as any)?.input_tokens === 'number' ? (body as any).input_tokens : undefined),
     },
   })
+
+  /**
+   * An Anthropic client's `anthropic-beta` opt-ins (added to the configured ones) and `anthropic-version` only
+   * mean something when its body goes through unchanged, so only then are they passed on.
+   */
+  function clientHeaders(request: ProviderRequest): Record<string, string> | undefined {
+    const same = request.ctx.api === 'anthropic-messages'
+    const clientBetas = same ? request.ctx.request.headers.get('anthropic-beta') : null
+    const version = same ? request.ctx.request.headers.get('anthropic-version') : null
+    const betas = clientBetas ? [...configuredBetas, clientBetas] : configuredBetas
+    const headers: Record<string, string> = {}
+    if (betas.length) headers['anthropic-beta'] = betas.join(',')
+    if (version && /^\d{4}-\d{2}-\d{2}$/.test(version)) headers['anthropic-version'] = version
+    return Object.keys(headers).length ? headers : undefined
+  }
 })

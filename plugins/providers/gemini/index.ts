@@ -50,5 +50,9 @@ export const gemini = definePlugin((input: GeminiOptions) => {
         stream,
       }
     },
+    countTokens: {
+      route: (request) => ({ path: `/${options.apiVersion}/models/${modelSegment(request.target.model)}:countTokens` }),
+      read: (body) => (typeof (body as any)?.totalTokens === 'number' ? (body as any).totalTokens : undefined),
+    },
   })
 })
