@@ -15,6 +15,7 @@ import { Exchange, type ExchangeHost } from './exchange.ts'
 import { errorResponse, toGatewayError } from './respond.ts'
 import { gateCaller, onionCaller, streamCaller, type ResponseHandlers } from './hook-callers.ts'
 import { codecFor, providerFormatFor, setUpstreamModel, translateRequest } from './formats/index.ts'
+import { clampBodyOutputTokens } from './formats/limits.ts'
 import { isSuccess, upstreamError } from './upstream-errors.ts'
 import { asUpstreamResponse } from './upstream-response.ts'
 import { readRequestShape, type UrlFields } from './inbound.ts'
@@ -190,6 +191,7 @@ export class Pipeline implements ExchangeHost {
       const body = this.#upstreamBody(ctx, clientFormat, format)
       setUpstreamModel(body, format, target.model)
       if (target.params) Object.assign(body, target.params)
+      this.#clampOutput(ctx, body, format, target)
       if (ctx.stream && format === 'openai-chat') body.stream_options = { ...(body.stream_options as object), include_usage: true }
 
       ctx.attempts++
@@ -198,6 +200,12 @@ export class Pipeline implements ExchangeHost {
       if (!isSuccess(response)) throw upstreamError(response)
       return response
     }
+  }
+
+  /** A cap above what the target model can generate is lowered to its limit (the `models` service's), and said so. */
+  #clampOutput(ctx: Context, body: Record<string, unknown>, format: WireFormat, target: Target): void {
+    const limit = (this.#host.services.get('models') as Services['models'] | undefined)?.limits(target.provider, target.model)?.maxOutputTokens
+    if (limit && clampBodyOutputTokens(body, format, limit)) ctx.responseHeaders.set('x-sluice-max-tokens-clamped', String(limit))
   }
 
   /** The body for the provider: the client's own (copied), translated, or encoded from a plugin's new input view. */

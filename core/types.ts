@@ -358,6 +358,8 @@ export interface Services {
    * Completes a finished request's usage where the provider reported none (a tokenizer estimate, flagged
    * `estimated`). The core awaits it before pricing and before any `record` hook runs.
    */
+  /** What each model can do (the usage plugin ships a table beside its prices). The core clamps output caps with it. */
+  models: { limits(provider: string, model: string): { maxOutputTokens?: number } | undefined }
   usageEstimator: {
     complete(record: RequestRecord, ctx: RequestContext): void | Promise<void>
     /** Input tokens of a request, counted with a tokenizer (for the count-tokens endpoints). */

@@ -85,3 +85,42 @@ export function clampOutputTokens(request: CanonicalRequest, limit: number): boo
   }
   return clamped
 }
+
+/** Lowers `value` to `limit`; whether it did. */
+function lower(target: Record<string, unknown>, field: string, limit: number): boolean {
+  const value = tokenCount(target[field])
+  if (value === undefined || value <= limit) return false
+  target[field] = limit
+  return true
+}
+
+/**
+ * Lowers the output cap of a request body in the provider's `format` to a model's limit, in place, keeping an
+ * Anthropic thinking budget below the new cap (or turning thinking off when fewer than 1024 tokens would be
+ * left for it, the API's minimum). Returns whether it changed anything.
+ */
+export function clampBodyOutputTokens(body: Record<string, unknown>, format: WireFormat, limit: number): boolean {
+  switch (format) {
+    case 'openai-chat':
+      return lower(body, 'max_completion_tokens', limit) || lower(body, 'max_tokens', limit)
+    case 'openai-responses':
+      return lower(body, 'max_output_tokens', limit)
+    case 'gemini': {
+      // A copy: on passthrough the nested object is still the client's own body.
+      const config = isRecord(body.generationConfig) ? { ...body.generationConfig } : undefined
+      if (!config || !lower(config, 'maxOutputTokens', limit)) return false
+      body.generationConfig = config
+      return true
+    }
+    case 'anthropic-messages': {
+      if (!lower(body, 'max_tokens', limit)) return false
+      const thinking = body.thinking
+      if (isRecord(thinking) && thinking.type === 'enabled' && typeof thinking.budget_tokens === 'number' && thinking.budget_tokens >= limit) {
+        body.thinking = limit - 1 >= 1024 ? { ...thinking, budget_tokens: limit - 1 } : { type: 'disabled' }
+      }
+      return true
+    }
+    default:
+      return false
+  }
+}

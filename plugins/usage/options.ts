@@ -30,6 +30,8 @@ export const usageOptionsSchema = z.strictObject({
   spillFile: z.string().min(1).optional(),
   /** Per-model prices in USD per 1M tokens; keys are `model`, `provider/model` or `provider/*`. */
   prices: z.record(z.string().min(1), priceSchema).optional(),
+  /** Per-model capabilities (the most output tokens per answer); keys as for `prices`. */
+  models: z.record(z.string().min(1), z.strictObject({ maxOutputTokens: z.number().int().positive().optional() })).optional(),
   /** Records buffered per live-feed subscriber before it is told it lagged. */
   feedBufferSize: z.number().int().min(1).max(100_000).optional(),
 })
@@ -45,6 +47,7 @@ export interface ResolvedUsageOptions {
   flushIntervalMs: number
   spillFile: string
   prices: Record<string, { input: number; output: number; cachedInput?: number }>
+  models: Record<string, { maxOutputTokens?: number }>
   feedBufferSize: number
 }
 
@@ -79,6 +82,7 @@ export function resolveUsageOptions(input: unknown, env: NodeJS.ProcessEnv = pro
     flushIntervalMs: options.flushIntervalMs ?? DEFAULTS.flushIntervalMs,
     spillFile: options.spillFile ?? DEFAULTS.spillFile,
     prices: options.prices ?? {},
+    models: options.models ?? {},
     feedBufferSize: options.feedBufferSize ?? DEFAULTS.feedBufferSize,
   }
 }

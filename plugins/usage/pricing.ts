@@ -72,40 +72,38 @@ export function costFor(price: ModelPrice, usage: Usage): number {
   return uncached * price.input + cached * (price.cachedInput ?? price.input) + Math.max(usage.outputTokens, 0) * price.output
 }
 
-export function createPricing(overrides: Record<string, PricePerMillion> = {}): PricingService {
-  const table = new Map<string, ModelPrice>()
-  for (const [model, price] of Object.entries(DEFAULT_PRICES)) table.set(model, perToken(price))
-  for (const [model, price] of Object.entries(overrides)) table.set(model.trim().toLowerCase(), perToken(price))
-
-  const memo = new Map<string, ModelPrice | null>()
-  const unpriced = counter('sluice_unpriced_requests_total', 'Requests whose model has no known price (recorded at cost 0)', ['model'])
-  const unpricedLabel = labelGuard(500)
-
-  function lookup(provider: string, model: string): ModelPrice | undefined {
-    const prefix = provider.trim().toLowerCase()
-    const candidates = modelCandidates(model)
-    for (const name of candidates) {
-      const hit = table.get(`${prefix}/${name}`)
-      if (hit) return hit
-    }
-    const wildcard = table.get(`${prefix}/*`)
-    if (wildcard) return wildcard
-    for (const name of candidates) {
-      const hit = table.get(name)
-      if (hit) return hit
-    }
-    return undefined
-  }
-
-  function price(provider: string, model: string): ModelPrice | undefined {
+/**
+ * A table of per-model entries looked up the way prices are: `provider/model` (normalised step by step), then
+ * `provider/*`, then the bare model in the same steps; memoised, bounded.
+ */
+export function modelTable<T>(entries: Record<string, T>): (provider: string, model: string) => T | undefined {
+  const table = new Map<string, T>()
+  for (const [model, value] of Object.entries(entries)) table.set(model.trim().toLowerCase(), value)
+  const memo = new Map<string, T | null>()
+  return (provider, model) => {
     const key = `${provider}\u0000${model}`
     const cached = memo.get(key)
     if (cached !== undefined) return cached ?? undefined
-    const found = lookup(provider, model)
+    const prefix = provider.trim().toLowerCase()
+    const candidates = modelCandidates(model)
+    let found = table.get(`${prefix}/*`)
+    for (const name of candidates) {
+      const hit = table.get(`${prefix}/${name}`)
+      if (hit) { found = hit; break }
+    }
+    if (found === undefined) for (const name of candidates) if ((found = table.get(name)) !== undefined) break
     if (memo.size >= MEMO_LIMIT) memo.clear()
     memo.set(key, found ?? null)
     return found
   }
+}
+
+export function createPricing(overrides: Record<string, PricePerMillion> = {}): PricingService {
+  const price = modelTable<ModelPrice>(Object.fromEntries(
+    Object.entries({ ...DEFAULT_PRICES, ...overrides }).map(([model, entry]) => [model, perToken(entry)]),
+  ))
+  const unpriced = counter('sluice_unpriced_requests_total', 'Requests whose model has no known price (recorded at cost 0)', ['model'])
+  const unpricedLabel = labelGuard(500)
 
   function costOf(provider: string, model: string, usage: Usage, countUnpriced: boolean): number | undefined {
     if (usage.inputTokens <= 0 && usage.outputTokens <= 0) return 0
