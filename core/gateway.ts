@@ -44,6 +44,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const admin = createAdminMount(app, config.adminKey, logger)
   const host = new PluginHost(config.plugins, { logger, storage, app, clock, mountAdmin: admin.mount })
   const pipeline = new Pipeline({ host, logger, clock, bodyLimit: config.server.bodyLimit })
+  host.options.authorize = (request, api) => pipeline.authorize(request, api ?? 'openai-chat')
   let ready = false
   let closed = false
 

@@ -17,6 +17,8 @@ export interface PluginHostOptions {
   app: H3
   clock: Clock
   mountAdmin: (method: RouteMethod, path: string, handler: (event: H3Event) => unknown) => void
+  /** The pipeline's auth phase for plugin routes (`gw.authorize`); without it such routes refuse every caller. */
+  authorize?: PluginContext['authorize']
 }
 
 const ENFORCE_ORDER = { pre: -100, post: 100 } as const
@@ -78,6 +80,7 @@ export class PluginHost {
       },
       onReady: (fn) => { host.#ready.push(fn) },
       onStart: (fn) => { host.#starts.push({ name: plugin.name, fn }) },
+      authorize: (request, api = 'openai-chat') => host.options.authorize?.(request, api) ?? Promise.resolve({ error: authorizeUnavailable() }),
       plugins: () => host.plugins.map((p) => ({
         name: p.name,
         order: pluginOrder(p),
@@ -157,6 +160,11 @@ export class PluginHost {
       } catch {}
     }
   }
+}
+
+/** Fail closed when a host was built without the pipeline's auth phase (a bare test harness). */
+function authorizeUnavailable(): Response {
+  return Response.json({ error: { message: 'authorization is not available here', type: 'api_error', param: null, code: null } }, { status: 503 })
 }
 
 /** A hook with its plugin's context appended to its arguments (each hook's fixed arity keeps this cheap). */

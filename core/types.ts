@@ -336,6 +336,12 @@ export interface PluginContext {
    * these too and reports each that fails.
    */
   onStart(fn: () => void | Promise<void>): void
+  /**
+   * Runs the `auth` phase for a request that is not a model call (a plugin's own route, e.g. `GET
+   * /v1/responses/{id}`): the caller's principal, or the error response it must get, in the shape of `api`
+   * (default OpenAI's). With no auth plugin every caller passes, with no principal.
+   */
+  authorize(request: Request, api?: InboundApi): Promise<{ principal?: Principal; error?: Response }>
 }
 
 export interface PluginSummary {
