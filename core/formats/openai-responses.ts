@@ -296,6 +296,8 @@ export function responsesRequestToCanonical(body: Record<string, unknown>): Cano
   if (body.input === undefined || body.input === null) throw badRequest('input is required', 'input')
   if (body.prompt != null) throw badRequest('prompt templates are stored at OpenAI and cannot be translated to this provider', 'prompt')
   if (body.conversation != null) throw badRequest('conversations are stored at OpenAI and cannot be translated to this provider', 'conversation')
+  // The responses() plugin expands previous_response_id into input before any translation; reaching here means it is not configured.
+  if (body.previous_response_id != null) throw badRequest('previous_response_id needs conversation state, which this gateway keeps only with the responses() plugin: add responses() to the config, or send the whole conversation as input', 'previous_response_id')
 
   const system: string[] = typeof body.instructions === 'string' && body.instructions ? [body.instructions] : []
   const messages = decodeInput(body.input, system)
