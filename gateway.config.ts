@@ -1,8 +1,9 @@
 // The default Sluice config. The built-in echo provider answers with no API key; each real provider switches
 // on when its key is in the environment (or in .env). Usage goes to .sluice/usage.db; set SLUICE_ADMIN_KEY to
-// open the admin API and the dashboard.
+// open the admin API and the dashboard. responses() keeps Responses API conversations (previous_response_id) in
+// the storage below, for any provider.
 import { defineGatewayConfig } from 'sluice'
-import { dashboard, metrics, usage } from 'sluice/plugins'
+import { dashboard, metrics, responses, usage } from 'sluice/plugins'
 import {
   anthropic, azure, deepseek, echo, fireworks, gemini, groq, mistral, ollama, openai, openrouter, together, xai,
 } from 'sluice/plugins/providers'
@@ -29,6 +30,7 @@ export default defineGatewayConfig({
     ...(env.TOGETHER_API_KEY ? [together({ apiKey: env.TOGETHER_API_KEY })] : []),
     ...(env.FIREWORKS_API_KEY ? [fireworks({ apiKey: env.FIREWORKS_API_KEY })] : []),
     ...(env.OLLAMA_BASE_URL ? [ollama({ baseURL: env.OLLAMA_BASE_URL })] : []),
+    responses(),
     usage(),
     metrics(),
     dashboard(),
