@@ -91,7 +91,7 @@ export function createRecorder(store: ResponseStore) {
       const kept = { ...response, previous_response_id: state.previousId ?? null }
       const input = inputItems(ctx.body.input)
       const ownItems = input.slice(state.historyLength)
-      await store.save(response.id, { owner: state.owner, response: kept, input }, [...outputItems(kept), ...ownItems])
+      await store.save(response.id, { owner: state.owner, response: kept, input }, [...outputItems(kept), ...ownItems], record.endedAt)
     } finally {
       state.finishWrite()
     }

@@ -69,9 +69,9 @@ export class ResponseStore {
     return (await this.#find<StoredItem>(`item:${id}`, owner))?.item
   }
 
-  /** Writes a response and indexes its items by id. */
-  async save(id: string, entry: Omit<StoredResponse, 'expiresAt' | 'itemIds'>, items: Item[]): Promise<void> {
-    const expiresAt = this.clock.now() + this.ttlSeconds * 1000
+  /** Writes a response made at `madeAt` (epoch ms: its TTL runs from then, not from the write) and indexes its items by id. */
+  async save(id: string, entry: Omit<StoredResponse, 'expiresAt' | 'itemIds'>, items: Item[], madeAt: number): Promise<void> {
+    const expiresAt = madeAt + this.ttlSeconds * 1000
     const indexed = items.filter((item) => isStorableId(item.id))
     const stored: StoredResponse = { ...entry, expiresAt, itemIds: indexed.map((item) => item.id) }
     const ttl = { ttl: this.ttlSeconds }
