@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { createStorage } from 'unstorage'
-import { createTestGateway, scriptedProvider, type TestGateway } from '../../testing/index.ts'
+import { createTestGateway, scriptedProvider, type ScriptedProviderOptions, type TestGateway } from '../../testing/index.ts'
 import { responses } from '../../plugins/index.ts'
 import type { WireFormat } from '../../core/index.ts'
 import { ManualClock, previousNotFoundBody, sdkError, sdkFor, upstreamTexts } from './helpers.ts'
@@ -22,7 +22,7 @@ afterEach(async () => {
   gateway = undefined
 })
 
-async function start(options: { format?: WireFormat; replies?: Parameters<typeof scriptedProvider>[0]['replies']; clock?: ManualClock; ttlSeconds?: number } = {}) {
+async function start(options: { format?: WireFormat; replies?: ScriptedProviderOptions['replies']; clock?: ManualClock; ttlSeconds?: number } = {}) {
   const upstream = scriptedProvider({ name: 'up', format: options.format ?? 'openai-chat', replies: options.replies })
   const storage = createStorage()
   gateway = await createTestGateway({ plugins: [upstream, responses(options.ttlSeconds ? { ttlSeconds: options.ttlSeconds } : {})] }, { storage, clock: options.clock })

@@ -33,7 +33,9 @@ describe.skipIf(!url)('responses() on two gateway processes sharing Redis', () =
       RESPONSES_REDIS_PREFIX: prefix,
     }
     replicas = await Promise.all([0, 1].map(() => startGatewayProcess('test/configs/responses-upstreams.config.ts', env)))
-    ;[a, b] = replicas.map((replica) => new OpenAI({ baseURL: `${replica.url}/v1`, apiKey: 'unused', maxRetries: 0 }))
+    const client = (replica: GatewayProcess) => new OpenAI({ baseURL: `${replica.url}/v1`, apiKey: 'unused', maxRetries: 0 })
+    a = client(replicas[0]!)
+    b = client(replicas[1]!)
   }, 60_000)
 
   afterAll(async () => {
@@ -47,17 +49,17 @@ describe.skipIf(!url)('responses() on two gateway processes sharing Redis', () =
   })
 
   it('each replica continues, reads and deletes the other one\'s responses', async () => {
-    const first = await a!.responses.create({ model: 'oai/gpt-test', input: 'Hello from A.' })
+    const first = await a.responses.create({ model: 'oai/gpt-test', input: 'Hello from A.' })
     // Straight to the other replica: no pause for the first one's write.
-    const second = await b!.responses.create({ model: 'anthropic/claude-test', previous_response_id: first.id, input: 'Hello from B.' })
+    const second = await b.responses.create({ model: 'anthropic/claude-test', previous_response_id: first.id, input: 'Hello from B.' })
     expect(upstreamTexts(anthropicMock.requests.at(-1)!.body)).toEqual(['user: Hello from A.', 'assistant: echo: Hello from A.', 'user: Hello from B.'])
 
-    const streamed = await a!.responses.stream({ model: 'oai/gpt-test', previous_response_id: second.id, input: 'Back on A.' }).finalResponse()
+    const streamed = await a.responses.stream({ model: 'oai/gpt-test', previous_response_id: second.id, input: 'Back on A.' }).finalResponse()
     const input = JSON.stringify(openaiMock.requests.at(-1)!.body.input)
     for (const text of ['Hello from A.', 'echo: Hello from A.', 'Hello from B.', 'Claude here.', 'Back on A.']) expect(input).toContain(text)
 
-    expect((await b!.responses.retrieve(streamed.id)).previous_response_id).toBe(second.id)
-    const items = await a!.responses.inputItems.list(second.id, { order: 'asc' })
+    expect((await b.responses.retrieve(streamed.id)).previous_response_id).toBe(second.id)
+    const items = await a.responses.inputItems.list(second.id, { order: 'asc' })
     expect(items.data).toHaveLength(3)
 
     const redis = new Redis(url!)
@@ -69,8 +71,8 @@ describe.skipIf(!url)('responses() on two gateway processes sharing Redis', () =
       await redis.quit()
     }
 
-    await b!.responses.delete(first.id)
-    expect((await sdkError(a!.responses.retrieve(first.id))).status).toBe(404)
-    expect((await sdkError(a!.responses.create({ model: 'oai/gpt-test', previous_response_id: first.id, input: 'x' }))).status).toBe(404)
+    await b.responses.delete(first.id)
+    expect((await sdkError(a.responses.retrieve(first.id))).status).toBe(404)
+    expect((await sdkError(a.responses.create({ model: 'oai/gpt-test', previous_response_id: first.id, input: 'x' }))).status).toBe(404)
   })
 })
