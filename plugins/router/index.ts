@@ -3,10 +3,13 @@
  * request by a strategy (`fallback`, `weighted`, `round-robin`, `least-inflight`, `latency`), with per-target
  * params and timeouts. Its `call` hook falls back to the next target on 429, 5xx, timeouts and connection
  * errors (never other 4xx), and skips targets whose circuit is open. Outermost resilience hook: `order: -30`.
+ * Alias names may be globs, `*` alone being the default route; a target model `*` is the requested name.
  *
  *   router({ models: {
  *     fast: ['ollama/llama3.2', 'openai/gpt-4o-mini'],
  *     smart: { targets: [{ model: 'anthropic/claude-sonnet-4-5', weight: 3 }, 'openai/gpt-4o'], strategy: 'weighted' },
+ *     'claude-*': ['anthropic/*'],
+ *     '*': ['openai/gpt-4o-mini'],
  *   } })
  */
 import { definePlugin } from '../../core/index.ts'
@@ -16,6 +19,7 @@ import { parseRouterOptions, type RouterOptions } from './options.ts'
 import { createRouteHook } from './route.ts'
 import { TargetStats } from './stats.ts'
 import { missingProviderWarnings } from './missing.ts'
+import { shadowedGlobWarnings } from './match.ts'
 
 export type { RouterOptions }
 export type { RouterState, CircuitGate } from './fallback.ts'
@@ -33,10 +37,12 @@ export const router = definePlugin((input: RouterOptions) => {
       const clock = settings.clock ?? gw.clock
       // Providers register in their own setup: check the aliases once every plugin's setup is done.
       gw.onReady(() => {
-        for (const line of missingProviderWarnings(settings.aliases.values(), (name) => gw.getProvider(name) !== undefined)) gw.logger.warn(line)
+        const hasProvider = (name: string) => gw.getProvider(name) !== undefined
+        for (const line of missingProviderWarnings(settings.aliases.values(), hasProvider)) gw.logger.warn(line)
+        for (const line of shadowedGlobWarnings(settings.globs, hasProvider)) gw.logger.warn(line)
       })
-      // Only aliases something can serve.
-      gw.addModels(() => [...settings.aliases.values()].filter((alias) => alias.targets.some((t) => gw.getProvider(t.target.provider))).map((alias) => alias.name))
+      // Only exact aliases (a glob is not a model name) that something can serve.
+      gw.addModels(() => [...settings.exact.values()].filter((alias) => alias.targets.some((t) => gw.getProvider(t.target.provider))).map((alias) => alias.name))
       // The breaker's `breakers` service, when present, lets the fallback skip open targets without calling them.
       const gate = (): CircuitGate | undefined => gw.inject('breakers')
       return {

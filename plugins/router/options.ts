@@ -4,6 +4,7 @@ import { ConfigError } from '../../core/index.ts'
 import type { Clock, Target } from '../../core/index.ts'
 import { failureMatcherSchema, type FailureMatcher } from '../../core/index.ts'
 import { timeoutsSchema } from '../../core/index.ts'
+import { globPattern, globProblem, isGlob, literalCharacters, REQUESTED_MODEL } from './match.ts'
 
 const clockSchema = z.custom<Clock>(
   (value) => typeof value === 'object' && value !== null && ['now', 'random', 'sleep'].every((fn) => typeof (value as any)[fn] === 'function'),
@@ -40,7 +41,10 @@ const aliasSchema = z.union([
 ])
 
 const optionsSchema = z.strictObject({
-  /** Public model name → targets. An array is an ordered fallback list. */
+  /**
+   * Public model name → targets. An array is an ordered fallback list. A name may be a glob (`claude-*`; `*` alone
+   * is the default route), and a target model may be `*`: the requested name (`'claude-*': ['anthropic/*']`).
+   */
   models: z.record(z.string().min(1), aliasSchema),
   /** Strategy of aliases that name none. */
   strategy: z.enum(STRATEGIES).default('fallback'),
@@ -68,10 +72,19 @@ export interface Alias {
   targets: WeightedTarget[]
   strategy: Strategy
   fallbackOn: FailureMatcher[]
+  /** Set when the name is a glob. */
+  pattern?: RegExp
+  /** Whether a target's model is `*` (the requested name), so the targets are made per request. */
+  requestsModel: boolean
 }
 
 export interface RouterSettings {
+  /** Every alias by name, globs included (for display and checks). */
   aliases: Map<string, Alias>
+  /** Aliases with an exact name. */
+  exact: Map<string, Alias>
+  /** Glob aliases, most specific (most literal characters) first; `*` last. */
+  globs: Alias[]
   fallbackOn: FailureMatcher[]
   latency: { alpha: number; explore: number }
   clock?: Clock
@@ -82,9 +95,12 @@ export function parseModelRef(ref: string): { provider: string; model: string } 
   return { provider: ref.slice(0, slash), model: ref.slice(slash + 1) }
 }
 
-function toWeightedTarget(spec: z.output<typeof targetSchema>): WeightedTarget {
+function toWeightedTarget(alias: string, spec: z.output<typeof targetSchema>): WeightedTarget {
   const entry: { model: string; weight?: number; params?: Record<string, unknown>; timeouts?: Target['timeouts'] } = typeof spec === 'string' ? { model: spec } : spec
   const target: Target = parseModelRef(entry.model)
+  if (target.model !== REQUESTED_MODEL && target.model.includes('*')) {
+    throw new ConfigError(`router: option "models.${alias}": target "${entry.model}": a target model is literal, or "*" alone for the requested name`)
+  }
   if (entry.params) target.params = entry.params
   if (entry.timeouts) target.timeouts = entry.timeouts
   return { target, key: `${target.provider}/${target.model}`, weight: entry.weight ?? 1 }
@@ -97,13 +113,31 @@ export function parseRouterOptions(input: unknown): RouterSettings {
     const { targets, strategy, fallbackOn } = typeof spec === 'string' ? { targets: [spec] }
       : Array.isArray(spec) ? { targets: spec, strategy: undefined, fallbackOn: undefined }
       : spec
-    const normalised = targets.map(toWeightedTarget)
+    const normalised = targets.map((target) => toWeightedTarget(name, target))
     const seen = new Set<string>()
     for (const { key } of normalised) {
       if (seen.has(key)) throw new ConfigError(`router: option "models.${name}": target "${key}" is listed twice`)
       seen.add(key)
     }
-    aliases.set(name, { name, targets: normalised, strategy: strategy ?? options.strategy, fallbackOn: fallbackOn ?? options.fallbackOn })
+    aliases.set(name, {
+      name,
+      targets: normalised,
+      strategy: strategy ?? options.strategy,
+      fallbackOn: fallbackOn ?? options.fallbackOn,
+      ...(isGlob(name) ? { pattern: globPattern(checkedGlob(name)) } : {}),
+      requestsModel: normalised.some((t) => t.target.model === REQUESTED_MODEL),
+    })
   }
-  return { aliases, fallbackOn: options.fallbackOn, latency: options.latency, clock: options.clock }
+  const all = [...aliases.values()]
+  // Array.prototype.sort is stable: globs of equal specificity keep config order.
+  const globs = all.filter((alias) => alias.pattern).sort((a, b) => literalCharacters(b.name) - literalCharacters(a.name))
+  const exact = new Map(all.filter((alias) => !alias.pattern).map((alias) => [alias.name, alias]))
+  return { aliases, exact, globs, fallbackOn: options.fallbackOn, latency: options.latency, clock: options.clock }
+}
+
+function checkedGlob(name: string): string {
+  const problem = globProblem(name)
+  if (problem) throw new ConfigError(`router: option "models.${name}": this glob can never match a model name: it ${problem}`)
+  if (name.includes('**')) throw new ConfigError(`router: option "models.${name}": write "*" once (a "*" already matches any run of characters, "/" included)`)
+  return name
 }

@@ -6,6 +6,7 @@ import { releaseReservation, type RouterState } from './fallback.ts'
 import type { RouterSettings } from './options.ts'
 import type { TargetStats } from './stats.ts'
 import { orderTargets } from './strategies.ts'
+import { matchAlias, targetsFor } from './match.ts'
 
 /**
  * The first target's in-flight slot is taken here, in the same synchronous step that chose it, so a burst of
@@ -16,14 +17,21 @@ export function createRouteHook(settings: RouterSettings, stats: TargetStats, cl
   const fallbackOn = new Map([...settings.aliases].map(([name, alias]) => [name, compileMatchers(alias.fallbackOn)]))
   const turns = new Map<string, number>()
 
+  // `provider/model` with a registered provider is a direct address: no glob (not even `*`) takes it.
+  const addressesProvider = (model: string) => {
+    const slash = model.indexOf('/')
+    return slash > 0 && gw.getProvider(model.slice(0, slash)) !== undefined
+  }
+
   return function route(ctx: RequestContext): Settle | undefined {
     if (ctx.plan.length > 0) return
-    const alias = settings.aliases.get(ctx.model)
+    const alias = matchAlias(settings, ctx.model, addressesProvider)
     if (!alias) return
 
-    const targets = alias.targets.filter((t) => gw.getProvider(t.target.provider))
+    const targets = targetsFor(alias, ctx.model).filter((t) => gw.getProvider(t.target.provider))
     if (targets.length === 0) {
-      throw new GatewayError(404, `The model "${alias.name}" has no available provider`, { type: 'invalid_request_error', code: 'model_not_found', param: 'model' })
+      const matched = alias.pattern ? ` (matched by "${alias.name}")` : ''
+      throw new GatewayError(404, `The model "${ctx.model}"${matched} has no available provider`, { type: 'invalid_request_error', code: 'model_not_found', param: 'model' })
     }
 
     const turn = turns.get(alias.name) ?? 0
