@@ -13,7 +13,8 @@ import { realClock } from './clock.ts'
 import { createAdminMount } from './admin.ts'
 import { newRequestId } from './context.ts'
 import { errorBody } from './formats/index.ts'
-import { resolveConfig, type ResolvedConfig } from './config.ts'
+import { createEdgeGuard } from './edge.ts'
+import { isResolvedConfig, resolveConfig, type ResolvedConfig } from './config.ts'
 import type { Clock, GatewayConfig, InboundApi } from './types.ts'
 
 export interface GatewayOptions {
@@ -42,7 +43,7 @@ const API_ROUTES: Array<[string, InboundApi]> = [
 ]
 
 export async function createGateway(input: GatewayConfig | ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const config = 'server' in input && typeof input.server?.bodyLimit === 'number' && Array.isArray(input.plugins) ? input as ResolvedConfig : resolveConfig(input)
+  const config = isResolvedConfig(input) ? input : resolveConfig(input)
   const logger = options.logger ?? createLogger(config.logLevel)
   const clock = options.clock ?? realClock
   const storage = options.storage ?? await createGatewayStorage(config.storage ?? DEFAULT_STORAGE)
@@ -52,7 +53,10 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const pipeline = new Pipeline({ host, logger, clock, bodyLimit: config.server.bodyLimit })
   let ready = false
   let closed = false
+  let hasAuth = false
 
+  const edge = createEdgeGuard({ server: config.server, hasAuth: () => hasAuth, jsonRoutes: API_ROUTES.map(([path]) => path) })
+  app.use(edge.middleware)
   // x-request-id on every response; the API routes set their own (the same id is recorded).
   app.use((event) => {
     if (!event.url.pathname.startsWith('/v1/')) event.res.headers.set('x-request-id', newRequestId())
@@ -67,6 +71,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   })
 
   await host.start()
+  hasAuth = [...host.registered.values()].some((hooks) => hooks.has('auth'))
   // Anything under /v1 that no route took: an OpenAI-shaped 404 rather than h3's own body.
   app.all('/v1/**', (event) => Response.json(errorBody('openai-chat', {
     status: 404, message: `unknown route ${event.req.method} ${event.url.pathname}`, type: 'invalid_request_error', code: 'unknown_url',
@@ -79,7 +84,9 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     host,
     pipeline,
     logger,
-    fetch: (request) => Promise.resolve(app.fetch(request)),
+    fetch: config.server.cors
+      ? async (request) => edge.decorate(request, await app.fetch(request))
+      : (request) => Promise.resolve(app.fetch(request)),
     isReady: () => ready && !closed,
     async close() {
       if (closed) return
