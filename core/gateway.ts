@@ -13,7 +13,7 @@ import { realClock } from './clock.ts'
 import { createAdminMount } from './admin.ts'
 import { newRequestId } from './context.ts'
 import { errorBody } from './formats/index.ts'
-import { createEdgeGuard } from './edge.ts'
+import { createEdgeGuard, edgeError } from './edge.ts'
 import { isResolvedConfig, resolveConfig, type ResolvedConfig } from './config.ts'
 import type { Clock, GatewayConfig, InboundApi } from './types.ts'
 
@@ -33,6 +33,9 @@ export interface Gateway {
   /** Serves one web Request (what the server calls; also handy in tests). */
   fetch(request: Request): Promise<Response>
   isReady(): boolean
+  /** Shutdown has begun: `/ready` answers 503 `closing` from now on; requests are still served until `close`. */
+  shutdown(): void
+  /** Waits for record hooks, runs the plugins' teardowns; every request after it gets 503 `shutting down`. */
   close(): Promise<void>
 }
 
@@ -52,9 +55,15 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const host = new PluginHost(config.plugins, { logger, storage, app, clock, mountAdmin: admin.mount })
   const pipeline = new Pipeline({ host, logger, clock, bodyLimit: config.server.bodyLimit })
   let ready = false
+  let shuttingDown = false
   let closed = false
+  let closing: Promise<void> | undefined
   let hasAuth = false
 
+  // Plugins are torn down: nothing can be served any more (a request on a connection still open gets this).
+  app.use((event) => {
+    if (closed) return edgeError(event.url.pathname, 503, 'the gateway is shutting down', 'api_error', 'shutting_down', { connection: 'close' })
+  })
   const edge = createEdgeGuard({ server: config.server, hasAuth: () => hasAuth, jsonRoutes: API_ROUTES.map(([path]) => path) })
   app.use(edge.middleware)
   // x-request-id on every response; the API routes set their own (the same id is recorded).
@@ -65,9 +74,9 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   app.get('/v1/models', () => ({ object: 'list', data: listModels(host) }))
   app.get('/health', () => ({ status: 'ok' }))
   app.get('/ready', (event) => {
-    if (ready && !closed) return { status: 'ready', inflight: pipeline.inflight }
+    if (ready && !shuttingDown && !closed) return { status: 'ready', inflight: pipeline.inflight }
     event.res.status = 503
-    return { status: closed ? 'closing' : 'starting' }
+    return { status: shuttingDown || closed ? 'closing' : 'starting' }
   })
 
   await host.start()
@@ -87,13 +96,19 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     fetch: config.server.cors
       ? async (request) => edge.decorate(request, await app.fetch(request))
       : (request) => Promise.resolve(app.fetch(request)),
-    isReady: () => ready && !closed,
-    async close() {
-      if (closed) return
-      closed = true
-      await pipeline.settled(config.server.shutdownTimeout)
-      await host.stop()
-      if (!options.storage) await storage.dispose()
+    isReady: () => ready && !shuttingDown && !closed,
+    shutdown() {
+      shuttingDown = true
+    },
+    close() {
+      closing ??= (async () => {
+        shuttingDown = true
+        closed = true
+        await pipeline.settled(config.server.shutdownTimeout)
+        await host.stop()
+        if (!options.storage) await storage.dispose()
+      })()
+      return closing
     },
   }
 }

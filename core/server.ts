@@ -74,11 +74,13 @@ export async function startServer(config: ResolvedConfig, options: GatewayOption
     },
     close() {
       closing ??= (async () => {
-        const nodeServer = server.node?.server as import('node:http').Server | undefined
-        // Stops accepting; Node closes the idle keep-alive sockets itself, busy ones finish their request.
+        gateway.shutdown() // /ready: 503 closing, at once
+        // Idle sockets close now and busy ones once their response is out, so requests stop arriving and the
+        // drain ends when the ones in flight do (kept open, keep-alive sockets fed it new requests until the timeout).
+        connections.drain()
         const stopped = server.close()
         await retire(gateway, config.server.shutdownTimeout)
-        nodeServer?.closeAllConnections()
+        nodeServer.closeAllConnections()
         await stopped
       })()
       return closing

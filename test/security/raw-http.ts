@@ -62,3 +62,11 @@ export function rawRequest(url: string, options: { method?: string; headers?: Re
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** An HTTP/1.1 request as raw text, for writing onto a socket (pipelining included). */
+export function requestText(method: string, path: string, body?: string, headers: Record<string, string> = {}): string {
+  const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1']
+  if (body !== undefined) lines.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`)
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`)
+  return `${lines.join('\r\n')}\r\n\r\n${body ?? ''}`
+}
