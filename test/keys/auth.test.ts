@@ -144,7 +144,7 @@ describe('auth hook', () => {
     expect((await gatewayErrorOf(() => b.plugin.hooks!.auth!(requestContext({ key }))))?.message).toBe(INVALID)
   })
 
-  it('forgets an unknown id within one second, so a key created elsewhere works soon after', async () => {
+  it('does not remember an unknown id, so a key created elsewhere works at once', async () => {
     const shared = createStorage()
     const clock = fakeClock()
     const a = await start({ cacheTtlMs: 5000 }, { storage: shared, clock })
@@ -156,9 +156,6 @@ describe('auth hook', () => {
     await b.gw.storage.removeItem(`key:${id}`)
     expect((await gatewayErrorOf(() => b.plugin.hooks!.auth!(requestContext({ key }))))?.status).toBe(401)
     await a.gw.storage.setItem(`key:${id}`, record)
-    clock.advance(999)
-    expect((await gatewayErrorOf(() => b.plugin.hooks!.auth!(requestContext({ key }))))?.status).toBe(401)
-    clock.advance(1)
     await b.plugin.hooks!.auth!(requestContext({ key }))
   })
 })

@@ -47,8 +47,9 @@ export function records(): RequestRecord[] {
   return ((globalThis as any).__sluiceResilienceRecords ??= [])
 }
 
+/** Records of the requests sent with client id `id` (the gateway keys its records by its own id). */
 export function recordsOf(id: string): RequestRecord[] {
-  return records().filter((record) => record.id === id)
+  return records().filter((record) => record.clientRequestId === id)
 }
 
 /** How many requests `mock` received for `model` (optionally only those whose last message contains `text`). */
@@ -65,7 +66,7 @@ export function freshPair(): { alias: string; alpha: string; beta: string } {
 }
 
 let nonce = 0
-/** A unique request id per call, sent as x-request-id (the gateway echoes it and records under it). */
+/** A unique client request id per call, sent as x-request-id (the gateway keeps it as the record's clientRequestId). */
 export function requestId(label: string): string {
   return `e2e-${label}-${process.pid}-${nonce++}`
 }

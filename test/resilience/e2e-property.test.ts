@@ -66,7 +66,8 @@ describe('resilience end to end: properties', () => {
       outcomes.forEach((outcome, i) => {
         const record = recordsOf(ids[i]!)[0]!
         const attempts = Number(outcome.headers?.get('x-sluice-attempts'))
-        expect(outcome.headers?.get('x-request-id')).toBe(ids[i])
+        expect(outcome.headers?.get('x-client-request-id')).toBe(ids[i])
+        expect(outcome.headers?.get('x-request-id')).toBe(record.id)
         expect(attempts).toBe(upstreamAttempts(ids[i]!))
         expect(record.attempts).toBe(attempts)
         if (outcome.kind === 'answer') expect(record).toMatchObject({ status: 200, outcome: 'ok' })
