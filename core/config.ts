@@ -73,23 +73,6 @@ const configSchema = z.strictObject({
 /** What users may write under `server` (merged into core/types.ts's ServerOptions below). */
 export type ServerConfigInput = z.input<typeof serverSchema>
 
-declare module './types.ts' {
-  interface ServerOptions {
-    /** Open client connections at most; past it the oldest connection that has no request in progress is closed. */
-    maxConnections?: number
-    /** ms a client has to send its request headers. */
-    headersTimeout?: number
-    /** ms a client has to send its whole request, body included. */
-    requestTimeout?: number
-    /** ms an idle keep-alive connection stays open. */
-    keepAliveTimeout?: number
-    /** Host names (no port) accepted besides the ones the server listens on; when set, Host is always checked. */
-    allowedHosts?: string[]
-    /** Origins allowed to call the gateway from a browser (CORS); no CORS headers at all when unset. */
-    cors?: string[]
-  }
-}
-
 export interface ResolvedServerConfig {
   port: number
   host: string
