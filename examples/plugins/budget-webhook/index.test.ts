@@ -54,6 +54,6 @@ it('retries a failed or timed-out delivery with the same idempotency key; an und
 
   const down = await pluginHarness([budgetWebhook({ url: 'http://127.0.0.1:9/', budgetUSD: 1, retries: 1, retryDelayMs: 10 })], { clock })
   await down.finish(down.context({ principal: { id: 'acme' } }), { costUSD: 0.9 })
-  expect(down.logs.map((log) => log.args.join(' '))).toEqual(['budget alert for acme (80% on 2025-06-01) not delivered: the receiver could not be reached'])
+  expect(down.logs.map((log) => log.args.join(' '))).toContain('budget alert for acme (80% on 2025-06-01) not delivered: the receiver could not be reached')
   await Promise.all([gw.close(), down.close()])
 })

@@ -102,6 +102,12 @@ export const budgetWebhook = definePlugin((input: z.input<typeof optionsSchema>)
     name: 'budget-webhook',
     // Shown by `sluice check` without the URL's path and the header values, where secrets usually are.
     options: { ...options, url: `${new URL(options.url).origin}/…`, headers: Object.keys(options.headers) },
+    setup(gw) {
+      // Without a pricing service records carry no cost, and this plugin would wait for a total that never grows.
+      gw.onReady(() => {
+        if (!gw.inject('pricing')) gw.logger.warn('no plugin provides "pricing" (add usage()): there is no cost to sum')
+      })
+    },
     hooks: {
       record(record, _ctx, gw) {
         const alerts = alertsFor(record)

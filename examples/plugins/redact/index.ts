@@ -43,7 +43,8 @@ class Redactor {
   }
 
   redact(text: string): string {
-    for (const rule of this.#rules) text = text.replace(rule, this.options.replacement)
+    const replacement = () => this.options.replacement // a function: `$&` in a replacement stays literal
+    for (const rule of this.#rules) text = text.replace(rule, replacement)
     return text
   }
 
@@ -51,10 +52,17 @@ class Redactor {
   settled(text: string): number {
     let cut = Math.min(this.#trailingRunStart(text), this.#wordPrefixStart(text))
     cut = Math.max(cut, text.length - this.options.maxMatchLength)
-    for (const rule of this.#rules) {
-      for (const match of text.matchAll(rule)) {
-        const end = match.index + match[0].length
-        if (match.index < cut && end > cut && end - match.index <= this.options.maxMatchLength) cut = match.index
+    // Never cut through a match: back to its start, until no match of any rule straddles the cut.
+    for (let moved = true; moved;) {
+      moved = false
+      for (const rule of this.#rules) {
+        for (const match of text.matchAll(rule)) {
+          const end = match.index + match[0].length
+          if (match.index < cut && end > cut && end - match.index <= this.options.maxMatchLength) {
+            cut = match.index
+            moved = true
+          }
+        }
       }
     }
     return cut
@@ -139,7 +147,8 @@ export const redact = definePlugin((input: z.input<typeof optionsSchema> = {}) =
 
   return {
     name: 'redact',
-    options: { ...options, patterns: options.patterns.map(String) },
+    // Shown by `sluice check` and the dashboard: the words themselves are often the secrets.
+    options: { ...options, words: `${options.words.length} words`, patterns: options.patterns.map(String) },
     hooks: {
       stream: () => streamRedaction(redactor),
       ...(options.input && {
