@@ -18,6 +18,7 @@ import { codecFor, providerFormatFor, setUpstreamModel, translateRequest } from 
 import { clampBodyOutputTokens } from './formats/limits.ts'
 import { isSuccess, upstreamError } from './upstream-errors.ts'
 import { asUpstreamResponse } from './upstream-response.ts'
+import { shapedFor } from './view.ts'
 import { readRequestShape, type UrlFields } from './inbound.ts'
 import type { PluginHost } from './host.ts'
 import { estimateInputTokens } from './estimate.ts'
@@ -99,7 +100,8 @@ export class Pipeline implements ExchangeHost {
       if (ctx.plan.length === 0) ctx.plan = [this.#resolveDirect(ctx.model)]
       await hooks.callHookWith(gateCaller as any, 'limit', [ctx])
       if (ctx.response) return exchange.gateResponse(ctx.response)
-      const result = await hooks.callHookWith(onionCaller as any, 'call', [ctx, { target: ctx.plan[0]!, number: 1 }, this.#innermost(ctx)]) as ProviderResponse
+      const answer = await hooks.callHookWith(onionCaller as any, 'call', [ctx, { target: ctx.plan[0]!, number: 1 }, this.#innermost(ctx)]) as ProviderResponse
+      const result = await shapedFor(ctx.stream, answer, { model: ctx.model, id: ctx.id, request: ctx.body })
       return result.stream || result.deltas ? await exchange.streamResponse(result) : exchange.jsonResponse(result)
     } catch (error) {
       return exchange.errorResponse(error)
