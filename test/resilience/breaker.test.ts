@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { breaker, Circuit, type CircuitSettings } from '../../plugins/breaker/index.ts'
+import { scriptedProvider } from '../../testing/index.ts'
 import { FakeClock, fakeProvider, resilienceGateway, turnsUntil } from './fakes.ts'
 
 const settings: CircuitSettings = { failureRatio: 0.5, minRequests: 4, windowMs: 10_000, buckets: 10, cooldownMs: 5_000, maxCooldownMs: 60_000, halfOpenProbes: 1 }
@@ -172,6 +173,18 @@ describe('breaker plugin', () => {
     const probe = await gateway.request('p/m', { stream: true, leaveAfterFirstChunk: true })
     expect(probe.status).toBe(200)
     expect(counts().state).toBe('closed')
+  })
+
+  it('judges a stream in the neutral view (deltas) the same way: broken counts, completed does not', async () => {
+    let dies = true
+    const p = scriptedProvider({ name: 'p', replies: () => (dies ? { text: 'one two three', dieAfter: 1 } : { text: 'one two three' }) })
+    const gateway = await resilienceGateway([p, breaker({ minRequests: 10 })])
+    const broken = await gateway.request('p/m', { stream: true })
+    expect(broken.text).toContain('connection_error')
+    expect(gateway.breakers().states()[0]).toMatchObject({ failures: 1, requests: 1 })
+    dies = false
+    expect((await gateway.request('p/m', { stream: true })).record.outcome).toBe('ok')
+    expect(gateway.breakers().states()[0]).toMatchObject({ failures: 1, requests: 2 })
   })
 
   it('provides blockedFor(target) for the router', async () => {
