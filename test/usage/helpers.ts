@@ -192,3 +192,31 @@ export function deltaProvider(options: { name: string; format?: WireFormat; delt
 export function textDeltas(pieces: string[]): StreamDelta[] {
   return [{ type: 'start', id: 'answer-1' }, ...pieces.map((text): StreamDelta => ({ type: 'text', text })), { type: 'finish', reason: 'stop' }]
 }
+
+/**
+ * A provider plugin that streams these SSE `data` payloads as raw bytes in OpenAI chat's format: the client
+ * (speaking the same format) gets them passed through, and observers see them decoded into deltas.
+ */
+export function sseProvider(name: string, payloads: unknown[]): SluicePlugin {
+  const bytes = new TextEncoder().encode(payloads.map((data) => `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`).join(''))
+  return {
+    name: `sse-provider-${name}`,
+    setup(gw) {
+      gw.registerProvider({
+        name,
+        formats: ['openai-chat'],
+        async call() {
+          async function* stream() { yield bytes }
+          return { status: 200, headers: new Headers({ 'content-type': 'text/event-stream' }), format: 'openai-chat', stream: stream() }
+        },
+      })
+    },
+  }
+}
+
+/** OpenAI chat stream payloads for `pieces` of text, without a usage chunk. */
+export function openaiChunks(pieces: string[]): unknown[] {
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    ({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o', choices: [{ index: 0, delta, finish_reason: finish }] })
+  return [...pieces.map((content) => chunk({ content })), chunk({}, 'stop'), '[DONE]']
+}

@@ -7,7 +7,7 @@ import { createTestGateway, scriptedProvider } from '../../testing/index.ts'
 import { usage as usagePlugin } from '../../plugins/usage/index.ts'
 import { resolveUsageOptions } from '../../plugins/usage/options.ts'
 import { countTextTokens } from '../../plugins/usage/tokens.ts'
-import { deltaProvider, ManualClock, readUntil, serviceOf, settle, startPlugins, tempDir, textDeltas, usage, type FinishedRequest } from './helpers.ts'
+import { deltaProvider, ManualClock, openaiChunks, readUntil, serviceOf, settle, sseProvider, startPlugins, tempDir, textDeltas, usage, type FinishedRequest } from './helpers.ts'
 
 let dir: string
 let cleanup: () => void
@@ -71,9 +71,12 @@ describe('usage() plugin', () => {
     expect(row.cost_usd).toBeCloseTo(record!.costUSD!, 12)
   })
 
-  it('estimates a stream whose provider reports no usage from the deltas it saw, and the core prices the estimate', async () => {
-    const pieces = ['The sluice', ' gate opens', ' at dawn.']
-    const gateway = await gatewayWith(deltaProvider({ name: 'openai', deltas: textDeltas(pieces) }))
+  const pieces = ['The sluice', ' gate opens', ' at dawn.']
+  it.each([
+    ['in the neutral view (translated for the client)', () => deltaProvider({ name: 'openai', deltas: textDeltas(pieces) })],
+    ['as SSE bytes in the client\'s format (passed through)', () => sseProvider('openai', openaiChunks(pieces))],
+  ])('estimates a stream whose provider reports no usage, %s, from the deltas it saw; the core prices the estimate', async (_, provider) => {
+    const gateway = await gatewayWith(provider())
     const response = await gateway.chat(hello({ stream: true }))
     expect(await response.text()).toContain('gate opens')
     const [record] = await gateway.waitForRecords(1)
