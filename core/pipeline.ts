@@ -17,6 +17,7 @@ import { gateCaller, onionCaller, streamCaller, type ResponseHandlers } from './
 import { codecFor, providerFormatFor, setUpstreamModel, translateRequest } from './formats/index.ts'
 import { clampBodyOutputTokens } from './formats/limits.ts'
 import { isSuccess, upstreamError } from './upstream-errors.ts'
+import { discard } from './failure.ts'
 import { asUpstreamResponse } from './upstream-response.ts'
 import { shapedFor } from './view.ts'
 import { readRequestShape, type UrlFields } from './inbound.ts'
@@ -199,7 +200,10 @@ export class Pipeline implements ExchangeHost {
       ctx.attempts++
       ctx.target = target
       const response = asUpstreamResponse(await provider.call({ ctx, target, body, format, stream: ctx.stream, signal: ctx.signal, timeouts: target.timeouts ?? {} }))
-      if (!isSuccess(response)) throw upstreamError(response)
+      if (!isSuccess(response)) {
+        discard(response) // an error that came with a stream: cancel it, or the upstream request leaks
+        throw upstreamError(response)
+      }
       return response
     }
   }
