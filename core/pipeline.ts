@@ -18,6 +18,7 @@ import { codecFor, providerFormatFor, setUpstreamModel, translateRequest } from 
 import { clampBodyOutputTokens } from './formats/limits.ts'
 import { isSuccess, upstreamError } from './upstream-errors.ts'
 import { discard } from './failure.ts'
+import { finalizeRecord, settleAll } from './finalize.ts'
 import { asUpstreamResponse } from './upstream-response.ts'
 import { shapedFor } from './view.ts'
 import { readRequestShape, type UrlFields } from './inbound.ts'
@@ -155,7 +156,7 @@ export class Pipeline implements ExchangeHost {
       return errorResponse(api, error, headers)
     } finally {
       const record = recordOf(ctx, status, 'count_tokens', this.now())
-      for (const settle of ctx.settles.splice(0).reverse()) await this.#guard('a settle function', () => settle(record))
+      await settleAll(record, ctx, this.logger)
     }
   }
 
@@ -269,24 +270,9 @@ export class Pipeline implements ExchangeHost {
 
   /** Usage completed and priced once; reservations settled; then every record hook sees the same record. */
   async #finalize(record: RequestRecord, ctx: Context): Promise<void> {
-    const services = this.#host.services
-    const estimator = services.get('usageEstimator') as { complete(r: RequestRecord, c: RequestContext): void | Promise<void> } | undefined
-    if (estimator) await this.#guard('usage estimation', () => estimator.complete(record, ctx))
-    const pricing = services.get('pricing') as { cost(p: string, m: string, u: RequestRecord['usage']): number | undefined } | undefined
-    if (pricing && record.provider && record.upstreamModel) {
-      await this.#guard('pricing', () => { record.costUSD = pricing.cost(record.provider!, record.upstreamModel!, record.usage) ?? 0 })
-    }
-    for (let i = ctx.settles.length - 1; i >= 0; i--) await this.#guard('a limit settle function', () => ctx.settles[i]!(record))
+    await finalizeRecord(record, ctx, this.#host.services, this.logger)
     this.#runRecordHooks(record, ctx)
     this.#logLine(record)
-  }
-
-  async #guard(what: string, run: () => unknown): Promise<void> {
-    try {
-      await run()
-    } catch (error) {
-      this.logger.error(`${what} failed:`, (error as Error)?.message ?? error)
-    }
   }
 
   #runRecordHooks(record: RequestRecord, ctx: Context): void {
