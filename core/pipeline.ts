@@ -111,8 +111,8 @@ export class Pipeline implements ExchangeHost {
   }
 
   /**
-   * Runs only the `auth` phase for a request that is not a model call (`GET /v1/models`): the principal, or
-   * the error a client must get. No hooks: the gateway serves any caller.
+   * Runs only the `auth` phase for a request that is not a model call (`GET /v1/models`): the principal, or the
+   * error the client must get. With no auth hook registered there is no principal, and the caller is served.
    */
   async authorize(request: Request, api: InboundApi): Promise<{ principal?: Principal; error?: Response }> {
     const ctx = this.#context(request, api)
