@@ -136,6 +136,9 @@ describe('budget enforcement', () => {
     const { id } = (await h.admin('GET', '/admin/keys')).body.data[0]
     expect((await admit(h, key, { model: 'fast', plan })).refused).toBeUndefined()
     const dear = worstCaseCostUSD(testContext({ body: { ...BODY, model: 'fast' }, plan: [plan[1]!] }), memoryUsageServices(PRICES).pricing, 4096)
+    // The core's estimates: the body's strings and keys (model 5 + fast 4 + max_tokens 10 + messages 8 + role 4 +
+    // user 4 + content 7 + 200 x's = 242 characters) are 61 input tokens; the output is max_tokens 100. At gpt-4o:
+    expect(dear).toBeCloseTo(61 * 5e-6 + 100 * 20e-6, 15)
     expect(await reservedUSD(h, id)).toBeCloseTo(dear, 15)
   })
 
