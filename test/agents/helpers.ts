@@ -172,10 +172,17 @@ export async function runClaude(opts: { baseURL: string; model: string; prompt: 
   return { ...result, events, result: events.findLast((event) => event.type === 'result') }
 }
 
+/** Lines added to Codex's config.toml: top-level keys, and keys of its `[features]` table. */
+export interface CodexExtra {
+  top?: string
+  features?: string
+}
+
 /** Codex's config.toml for a gateway: a custom provider on the Responses API, retries short, network extras off. */
-export function codexConfig(opts: { baseURL: string; model: string; extra?: string }): string {
+export function codexConfig(opts: { baseURL: string; model: string; extra?: CodexExtra }): string {
   return `model = ${JSON.stringify(opts.model)}
 model_provider = "sluice"
+${opts.extra?.top ?? ''}
 
 [model_providers.sluice]
 name = "Sluice"
@@ -191,7 +198,7 @@ enabled = false
 
 [features]
 plugins = false
-${opts.extra ?? ''}
+${opts.extra?.features ?? ''}
 `
 }
 
@@ -201,7 +208,7 @@ export interface CodexRun extends RunResult {
 }
 
 /** `codex exec --json` with approvals and the sandbox off, in a throwaway CODEX_HOME, stdin closed. */
-export async function runCodex(opts: { baseURL: string; model: string; prompt: string; cwd: string; home: string; extraConfig?: string }): Promise<CodexRun> {
+export async function runCodex(opts: { baseURL: string; model: string; prompt: string; cwd: string; home: string; extraConfig?: CodexExtra }): Promise<CodexRun> {
   const codexHome = join(opts.home, '.codex')
   mkdirSync(codexHome, { recursive: true })
   writeFileSync(join(codexHome, 'config.toml'), codexConfig({ baseURL: opts.baseURL, model: opts.model, extra: opts.extraConfig }))
