@@ -53,6 +53,7 @@ describe.skipIf(skip)('AI SDK 6 openai() (Responses API) through Sluice onto Ant
     expect(await result.finishReason).toBe('stop')
     expect((await result.usage).outputTokens).toBeGreaterThan(0)
     expect([...parts]).toEqual(expect.arrayContaining(['text-start', 'text-delta', 'text-end', 'finish']))
+    expect(stack.anthropic.requests.at(-1)!.body.stream).toBe(true)
   })
 
   function weatherTool() {

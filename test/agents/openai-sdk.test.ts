@@ -67,6 +67,8 @@ describe('openai SDK Responses API through Sluice', () => {
       expect(deltas).toBe(final.output_text)
       expect([...types]).toEqual(expect.arrayContaining(['response.created', 'response.output_item.added', 'response.output_text.delta', 'response.completed']))
       expect(final.usage?.output_tokens).toBeGreaterThan(0)
+      const upstream = target.provider === 'openai' ? stack.openai.requests.at(-1)! : stack.anthropic.requests.at(-1)!
+      expect(upstream.body.stream).toBe(true)
     })
 
     it('a function tool loop: the call, then the answer to its output (create, then stream)', async () => {

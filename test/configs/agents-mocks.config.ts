@@ -37,6 +37,9 @@ export default defineGatewayConfig({
         // Codex: ids it has no metadata for (fallback tools), one per target.
         'codex-openai': 'openai/gpt-5-codex',
         'codex-anthropic': 'anthropic/claude-sonnet-4-5',
+        // Gemini's SDK and CLI send Gemini ids.
+        'gemini-2.5-flash': 'openai/gpt-4o',
+        'gemini-embedding-001': 'openai/text-embedding-3-small',
       },
     }),
     keepRecords(),
