@@ -5,7 +5,7 @@
  * (translated to chat completions); once more with a model id Claude Code does not know (a router alias), which
  * makes it send `role: "system"` entries inside `messages`.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AGENT_TIMEOUT, CLAUDE_BIN, describeRun, runClaude, skipMessage, startStack, tempDir, type Stack } from './helpers.ts'
@@ -32,10 +32,9 @@ describe.skipIf(skip)('Claude Code headless through Sluice', () => {
     const work = join(dir.path, 'work')
     const file = join(work, 'greeting.txt')
     const content = `hello from claude through sluice (${model})\n`
+    mkdirSync(work, { recursive: true })
     stack.clearRecords()
     try {
-      const { mkdirSync } = await import('node:fs')
-      mkdirSync(work, { recursive: true })
       const run = await runClaude({ baseURL: stack.gateway.url, model, prompt: writePrompt(file, content), cwd: work, home: dir.path })
       return { run, file, content, written: existsSync(file) ? readFileSync(file, 'utf8') : undefined }
     } finally {
