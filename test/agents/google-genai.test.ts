@@ -56,7 +56,7 @@ describe.skipIf(skip)('@google/genai through Sluice (Gemini inbound API)', () =>
     // FAILS on this branch (gateway bug): the upstream is asked `stream: false` with `stream_options:
     // { include_usage: true }`, and the gateway re-streams its whole answer. A Gemini client's stream flag is in
     // the URL (ctx.stream), but the translated body keeps the decoder's `stream: false`
-    // (core/formats/gemini.ts:503, used as is by #upstreamBody in core/pipeline.ts:219; core/pipeline.ts:196 then
+    // (core/formats/gemini.ts:503, used as is by #upstreamBody in core/pipeline.ts:225; core/pipeline.ts:199 then
     // adds stream_options). OpenAI's API refuses stream_options on a non-stream request.
     expect(lastOpenAI().body.stream).toBe(true)
   })
