@@ -14,7 +14,10 @@ node --import jiti/register bench/mock-upstream.ts 19310 > /dev/null 2>&1 &
 sleep 1
 start() { (cd "$1" && BENCH_UPSTREAM_URL=http://127.0.0.1:19310/v1 NODE_ENV=production exec node bin/sluice.mjs start --config bench/configs/minimal.config.ts --port "$2" > /dev/null 2>&1) & }
 start "$OLD_DIR" 19311; start "$NEW_DIR" 19312
-sleep 5
+# Wait until both answer (start-up takes seconds on a loaded machine).
+for port in 19311 19312; do
+  for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/health" > /dev/null && break; sleep 0.5; done
+done
 cpu() { awk '{print $14+$15}' /proc/"$(pgrep -f "port $1")"/stat; }
 BODY="{\"model\":\"mock/bench\",\"stream\":$STREAM,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"
 TICK=$(getconf CLK_TCK)

@@ -8,12 +8,18 @@ import { loadConfig, watchConfig } from 'c12'
 import { ConfigError } from './errors.ts'
 import { describeIssue, z } from './options.ts'
 import { parseSize } from './body.ts'
+import { defaultMaxConnections } from './connections.ts'
 import { HOOK_NAMES, type GatewayConfig, type SluicePlugin } from './types.ts'
 
 export const DEFAULT_PORT = 8787
 export const DEFAULT_HOST = '127.0.0.1'
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024
 export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000
+/** Time a client has to send its request headers: long enough for any real client, short enough to shed idle sockets. */
+export const DEFAULT_HEADERS_TIMEOUT = 10_000
+/** Time a client has to send its whole request (headers and body): a 4 MB body at ~1 Mbit/s fits. */
+export const DEFAULT_REQUEST_TIMEOUT = 30_000
+export const DEFAULT_KEEP_ALIVE_TIMEOUT = 5_000
 
 const sizeSchema = z.union([
   z.number().int().positive(),
@@ -35,22 +41,62 @@ const pluginSchema = z.strictObject({
   options: z.record(z.string(), z.unknown()).optional(),
 })
 
+const milliseconds = z.number().int().positive('expected a number of milliseconds above 0')
+// A Host name as a browser sends it, without the port: `gateway.example.com`, `10.0.0.5`, `::1`.
+const hostName = z.string().regex(/^(\[?[0-9a-f:.]+\]?|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?)$/i, 'expected a host name without a port, such as "gateway.example.com"')
+const origin = z.string().regex(/^https?:\/\/[^/\s?#]+$/i, 'expected an origin such as "https://app.example.com" (scheme and host, no path)')
+
+const serverSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).optional(),
+  host: z.string().min(1).optional(),
+  bodyLimit: sizeSchema.optional(),
+  shutdownTimeout: z.number().int().nonnegative().optional(),
+  maxConnections: z.number().int().positive('expected a number of connections above 0').optional(),
+  headersTimeout: milliseconds.optional(),
+  requestTimeout: milliseconds.optional(),
+  keepAliveTimeout: milliseconds.optional(),
+  allowedHosts: z.array(hostName).optional(),
+  cors: z.array(origin).optional(),
+}).refine(
+  (server) => (server.headersTimeout ?? DEFAULT_HEADERS_TIMEOUT) <= (server.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT),
+  { message: 'must not be longer than server.requestTimeout (the whole request includes its headers)', path: ['headersTimeout'] },
+)
+
 const configSchema = z.strictObject({
-  server: z.strictObject({
-    port: z.number().int().min(0).max(65535).optional(),
-    host: z.string().min(1).optional(),
-    bodyLimit: sizeSchema.optional(),
-    shutdownTimeout: z.number().int().nonnegative().optional(),
-  }).optional(),
+  server: serverSchema.optional(),
   storage: z.looseObject({ driver: z.string().min(1) }).optional(),
   plugins: z.array(pluginSchema).optional(),
   adminKey: z.string().min(16, 'the admin key must be at least 16 characters').optional(),
   logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).optional(),
 })
 
+/** What users may write under `server` (merged into core/types.ts's ServerOptions below). */
+export type ServerConfigInput = z.input<typeof serverSchema>
+
+export interface ResolvedServerConfig {
+  port: number
+  host: string
+  bodyLimit: number
+  shutdownTimeout: number
+  maxConnections: number
+  headersTimeout: number
+  requestTimeout: number
+  keepAliveTimeout: number
+  allowedHosts?: string[]
+  cors?: string[]
+}
+
+/** Marks a config that went through resolveConfig (kept by object spread, unlike a WeakSet entry). */
+export const RESOLVED: unique symbol = Symbol.for('sluice.ResolvedConfig') as any
+
 export interface ResolvedConfig extends GatewayConfig {
-  server: { port: number; host: string; bodyLimit: number; shutdownTimeout: number }
+  server: ResolvedServerConfig
   plugins: SluicePlugin[]
+  readonly [RESOLVED]?: true
+}
+
+export function isResolvedConfig(input: unknown): input is ResolvedConfig {
+  return typeof input === 'object' && input !== null && (input as any)[RESOLVED] === true
 }
 
 const PLUGIN_FIELDS = Object.keys(pluginSchema.shape)
@@ -86,15 +132,23 @@ export function resolveConfig(input: unknown, source = 'config'): ResolvedConfig
     if (seen.has(plugin.name)) throw new ConfigError(`${source}: two plugins are named "${plugin.name}" (give the second instance another name)`)
     seen.add(plugin.name)
   }
+  const server = config.server ?? {}
   return {
     ...config,
     server: {
-      port: config.server?.port ?? DEFAULT_PORT,
-      host: config.server?.host ?? DEFAULT_HOST,
-      bodyLimit: config.server?.bodyLimit === undefined ? DEFAULT_BODY_LIMIT : parseSize(config.server.bodyLimit),
-      shutdownTimeout: config.server?.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT,
+      port: server.port ?? DEFAULT_PORT,
+      host: server.host ?? DEFAULT_HOST,
+      bodyLimit: server.bodyLimit === undefined ? DEFAULT_BODY_LIMIT : parseSize(server.bodyLimit),
+      shutdownTimeout: server.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT,
+      maxConnections: server.maxConnections ?? defaultMaxConnections(),
+      headersTimeout: server.headersTimeout ?? DEFAULT_HEADERS_TIMEOUT,
+      requestTimeout: server.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
+      keepAliveTimeout: server.keepAliveTimeout ?? DEFAULT_KEEP_ALIVE_TIMEOUT,
+      ...(server.allowedHosts && { allowedHosts: server.allowedHosts.map((name) => name.toLowerCase()) }),
+      ...(server.cors && { cors: server.cors.map((entry) => new URL(entry).origin) }),
     },
     plugins,
+    [RESOLVED]: true,
   }
 }
 

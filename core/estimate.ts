@@ -10,16 +10,16 @@ import type { RequestContext, WireFormat } from './types.ts'
 const CHARS_PER_TOKEN = 4
 /** What one image (or audio/file payload) is reserved as: about a 1-megapixel image on current models. */
 export const TOKENS_PER_MEDIA = 1_024
-/** A string this long without spaces is a binary payload (base64), not text. */
-const PAYLOAD_MIN_CHARS = 1_024
+/**
+ * Fields that hold inline binary payloads in the wire formats: Anthropic and Gemini `data` (source.data,
+ * inlineData.data), OpenAI `image_url` (a string or its `url`), audio `data`, files `file_data`, `b64_json`. Only
+ * strings in these positions count as media, whatever their length (a short URL still costs the model a whole
+ * image): anywhere else a string is text, whatever it looks like, or a client could pass base64-looking prose off
+ * as one image.
+ */
+const PAYLOAD_FIELDS = new Set(['data', 'image_url', 'url', 'file_data', 'b64_json', 'image'])
 
 const inputEstimates = new WeakMap<RequestContext, number>()
-
-/** Whether a string is an inline binary payload: a data URL, or a long base64 run. */
-function isPayload(text: string): boolean {
-  if (text.startsWith('data:')) return true
-  return text.length >= PAYLOAD_MIN_CHARS && !text.includes(' ') && /^[A-Za-z0-9+/=_-]{64}/.test(text)
-}
 
 /**
  * Input tokens of any request body: every string's characters (keys of objects included: tool schemas are
@@ -28,18 +28,18 @@ function isPayload(text: string): boolean {
 export function estimateBodyTokens(body: unknown): number {
   let chars = 0
   let media = 0
-  const stack: unknown[] = [body]
+  const stack: Array<[value: unknown, field: string]> = [[body, '']]
   while (stack.length > 0) {
-    const value = stack.pop()
+    const [value, field] = stack.pop()!
     if (typeof value === 'string') {
-      if (isPayload(value)) media++
+      if (PAYLOAD_FIELDS.has(field)) media++ // an image by URL costs the model as much as one inline
       else chars += value.length
     } else if (Array.isArray(value)) {
-      for (const item of value) stack.push(item)
+      for (const item of value) stack.push([item, field])
     } else if (value !== null && typeof value === 'object') {
       for (const key in value) {
         chars += key.length
-        stack.push((value as Record<string, unknown>)[key])
+        stack.push([(value as Record<string, unknown>)[key], key])
       }
     }
   }

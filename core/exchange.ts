@@ -11,7 +11,8 @@ import { EventPump } from './event-pump.ts'
 import { collectDeltas, deltasOf, peekBody, readOutput } from './view.ts'
 import type { Context } from './context.ts'
 import type { ResponseHandlers } from './hook-callers.ts'
-import type { ProviderResponse, WireFormat } from './types.ts'
+import type { DeltaChain } from './view.ts'
+import type { ProviderResponse, ResponseView, StreamDelta } from './types.ts'
 import type { TranslateInfo } from './formats/types.ts'
 
 /** What an Exchange needs from the pipeline. */
@@ -24,6 +25,11 @@ export interface ExchangeHost {
   responseHandlers(ctx: Context): ResponseHandlers
   /** A bug, not a client or upstream error: logged for the operator. */
   unexpected(ctx: Context, cause: unknown): void
+}
+
+/** A whole response through the plugins' delta handlers, as the deltas its stream would carry. */
+function passThrough(view: ResponseView, deltas: DeltaChain): StreamDelta[] {
+  return [...deltasOf(view).flatMap((delta) => deltas.push(delta)), ...deltas.end()]
 }
 
 export class Exchange {
@@ -70,24 +76,28 @@ export class Exchange {
     return errorResponse(this.ctx.api, error, this.headers())
   }
 
-  /** A whole (non-stream) response: passed through as received when nothing changed it, else encoded for the client. */
+  /**
+   * A whole (non-stream) response: passed through as received when nothing changed it, else encoded for the
+   * client from the neutral view (a provider's `output`, or a plugin's delta editors). Observers read the view
+   * without changing what is written.
+   */
   jsonResponse(result: ProviderResponse): Response {
     const { ctx } = this
-    const clientFormat = ctx.api as WireFormat
-    const handlers = this.host.responseHandlers(ctx)
+    const clientFormat = ctx.api
+    const { deltas } = this.host.responseHandlers(ctx)
     const info: TranslateInfo = { model: ctx.model, id: ctx.id, request: ctx.body }
+    const viewable = codecFor(clientFormat).kind === 'chat' && (result.output !== undefined || !!codecFor(result.format).decodeResponse)
     let text: string
-    const viewable = codecFor(clientFormat).kind === 'chat' && !!codecFor(result.format).decodeResponse
-    if (result.output || (handlers.deltas.active && viewable)) {
+    if (result.output || (deltas.edits && viewable)) {
       let view = readOutput(result, info)
-      if (handlers.deltas.active && viewable) view = collectDeltas([...deltasOf(view).flatMap((delta) => handlers.deltas.push(delta)), ...handlers.deltas.end()])
+      if (deltas.active) view = collectDeltas(passThrough(view, deltas))
       applyUsage(ctx.usage, view.usage)
       const encode = codecFor(clientFormat).encodeResponse
       if (!encode) throw new TypeError(`${clientFormat} has no response encoder`)
       text = JSON.stringify(encode(view, info))
     } else {
-      const body = peekBody(result)
-      applyUsage(ctx.usage, codecFor(result.format).bodyUsage(body))
+      if (deltas.active && viewable) passThrough(readOutput(result, info), deltas)
+      applyUsage(ctx.usage, codecFor(result.format).bodyUsage(peekBody(result)))
       text = result.format === clientFormat && result.text !== undefined
         ? result.text
         : JSON.stringify(translateResponse(result.body, result.format, clientFormat, info))

@@ -62,14 +62,15 @@ export function errorOfResponse(response: ProviderResponse, failure: UpstreamFai
   })
 }
 
-/** Frees a response we will not hand on: ending a stream's iteration cancels the upstream request. */
+/** Frees a response we will not hand on: ending a stream's iteration (bytes or deltas) cancels the upstream request. */
 export function discard(response: ProviderResponse): void {
-  const stream = response.stream
-  if (!stream) return
-  try {
-    const ended = stream[Symbol.asyncIterator]().return?.()
-    if (ended) ended.catch(() => {})
-  } catch {}
+  for (const stream of [response.stream, response.deltas]) {
+    if (!stream) continue
+    try {
+      const ended = stream[Symbol.asyncIterator]().return?.()
+      if (ended) ended.catch(() => {})
+    } catch {}
+  }
 }
 
 /** A circuit_open error never matches: it is answered by skipping the target, not by repeating it. */

@@ -12,8 +12,9 @@ import { Pipeline } from './pipeline.ts'
 import { realClock } from './clock.ts'
 import { createAdminMount } from './admin.ts'
 import { newRequestId } from './context.ts'
-import { mountApiRoutes, mountFallback } from './routes.ts'
-import { resolveConfig, type ResolvedConfig } from './config.ts'
+import { mountApiRoutes, mountFallback, isJsonApiPath } from './routes.ts'
+import { createEdgeGuard, edgeError } from './edge.ts'
+import { isResolvedConfig, resolveConfig, type ResolvedConfig } from './config.ts'
 import type { Clock, GatewayConfig } from './types.ts'
 
 export interface GatewayOptions {
@@ -32,11 +33,14 @@ export interface Gateway {
   /** Serves one web Request (what the server calls; also handy in tests). */
   fetch(request: Request): Promise<Response>
   isReady(): boolean
+  /** Shutdown has begun: `/ready` answers 503 `closing` from now on; requests are still served until `close`. */
+  shutdown(): void
+  /** Waits for record hooks, runs the plugins' teardowns; every request after it gets 503 `shutting down`. */
   close(): Promise<void>
 }
 
 export async function createGateway(input: GatewayConfig | ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const config = 'server' in input && typeof input.server?.bodyLimit === 'number' && Array.isArray(input.plugins) ? input as ResolvedConfig : resolveConfig(input)
+  const config = isResolvedConfig(input) ? input : resolveConfig(input)
   const logger = options.logger ?? createLogger(config.logLevel)
   const clock = options.clock ?? realClock
   const storage = options.storage ?? await createGatewayStorage(config.storage ?? DEFAULT_STORAGE)
@@ -46,8 +50,17 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const pipeline = new Pipeline({ host, logger, clock, bodyLimit: config.server.bodyLimit })
   host.options.authorize = (request, api) => pipeline.authorize(request, api ?? 'openai-chat')
   let ready = false
+  let shuttingDown = false
   let closed = false
+  let closing: Promise<void> | undefined
+  let hasAuth = false
 
+  // Plugins are torn down: nothing can be served any more (a request on a connection still open gets this).
+  app.use((event) => {
+    if (closed) return edgeError(event.url.pathname, 503, 'the gateway is shutting down', 'api_error', 'shutting_down', { connection: 'close' })
+  })
+  const edge = createEdgeGuard({ server: config.server, hasAuth: () => hasAuth, isJsonApiPath })
+  app.use(edge.middleware)
   // x-request-id on every response; the pipeline's routes set their own (the same id is recorded).
   app.use((event) => {
     if (!event.url.pathname.startsWith('/v1')) event.res.headers.set('x-request-id', newRequestId())
@@ -55,13 +68,14 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   mountApiRoutes(app, pipeline, host)
   app.get('/health', () => ({ status: 'ok' }))
   app.get('/ready', (event) => {
-    if (ready && !closed) return { status: 'ready', inflight: pipeline.inflight }
+    if (ready && !shuttingDown && !closed) return { status: 'ready', inflight: pipeline.inflight }
     event.res.status = 503
-    return { status: closed ? 'closing' : 'starting' }
+    return { status: shuttingDown || closed ? 'closing' : 'starting' }
   })
 
   await host.setup()
   await host.start()
+  hasAuth = [...host.registered.values()].some((hooks) => hooks.has('auth'))
   mountFallback(app)
   ready = true
 
@@ -71,14 +85,22 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     host,
     pipeline,
     logger,
-    fetch: (request) => Promise.resolve(app.fetch(request)),
-    isReady: () => ready && !closed,
-    async close() {
-      if (closed) return
-      closed = true
-      await pipeline.settled(config.server.shutdownTimeout)
-      await host.stop()
-      if (!options.storage) await storage.dispose()
+    fetch: config.server.cors
+      ? async (request) => edge.decorate(request, await app.fetch(request))
+      : (request) => Promise.resolve(app.fetch(request)),
+    isReady: () => ready && !shuttingDown && !closed,
+    shutdown() {
+      shuttingDown = true
+    },
+    close() {
+      closing ??= (async () => {
+        shuttingDown = true
+        closed = true
+        await pipeline.settled(config.server.shutdownTimeout)
+        await host.stop()
+        if (!options.storage) await storage.dispose()
+      })()
+      return closing
     },
   }
 }

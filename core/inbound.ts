@@ -32,6 +32,13 @@ function urlModel(ctx: Context): void {
   ctx.model = model.startsWith('models/') ? model.slice('models/'.length) : model
 }
 
+/** `stream` as the client sent it: absent or a boolean (a truthy string would make some upstreams stream). */
+function streamFlag(body: Record<string, unknown>): boolean {
+  const value = body.stream
+  if (value !== undefined && value !== null && typeof value !== 'boolean') throw invalid('stream must be a boolean', 'stream')
+  return value === true
+}
+
 function requireArray(body: Record<string, unknown>, field: string): void {
   if (!Array.isArray(body[field])) throw invalid(`${field} must be an array`, field)
 }
@@ -40,18 +47,18 @@ const SHAPES: Record<InboundApi, ShapeReader> = {
   'openai-chat'(ctx, body) {
     bodyModel(ctx, body)
     requireArray(body, 'messages')
-    ctx.stream = body.stream === true
+    ctx.stream = streamFlag(body)
     ctx.clientWantsStreamUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true
   },
   'anthropic-messages'(ctx, body) {
     bodyModel(ctx, body)
     requireArray(body, 'messages')
-    ctx.stream = body.stream === true
+    ctx.stream = streamFlag(body)
   },
   'openai-responses'(ctx, body) {
     bodyModel(ctx, body)
     if (typeof body.input !== 'string' && !Array.isArray(body.input)) throw invalid('input must be a string or an array of items', 'input')
-    ctx.stream = body.stream === true
+    ctx.stream = streamFlag(body)
   },
   'openai-embeddings'(ctx, body) {
     bodyModel(ctx, body)

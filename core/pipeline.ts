@@ -17,7 +17,10 @@ import { gateCaller, onionCaller, streamCaller, type ResponseHandlers } from './
 import { codecFor, providerFormatFor, setUpstreamModel, translateRequest } from './formats/index.ts'
 import { clampBodyOutputTokens } from './formats/limits.ts'
 import { isSuccess, upstreamError } from './upstream-errors.ts'
+import { discard } from './failure.ts'
+import { finalizeRecord, settleAll } from './finalize.ts'
 import { asUpstreamResponse } from './upstream-response.ts'
+import { shapedFor } from './view.ts'
 import { readRequestShape, type UrlFields } from './inbound.ts'
 import type { PluginHost } from './host.ts'
 import { estimateInputTokens } from './estimate.ts'
@@ -99,7 +102,8 @@ export class Pipeline implements ExchangeHost {
       if (ctx.plan.length === 0) ctx.plan = [this.#resolveDirect(ctx.model)]
       await hooks.callHookWith(gateCaller as any, 'limit', [ctx])
       if (ctx.response) return exchange.gateResponse(ctx.response)
-      const result = await hooks.callHookWith(onionCaller as any, 'call', [ctx, { target: ctx.plan[0]!, number: 1 }, this.#innermost(ctx)]) as ProviderResponse
+      const answer = await hooks.callHookWith(onionCaller as any, 'call', [ctx, { target: ctx.plan[0]!, number: 1 }, this.#innermost(ctx)]) as ProviderResponse
+      const result = await shapedFor(ctx.stream, answer, { model: ctx.model, id: ctx.id, request: ctx.body })
       return result.stream || result.deltas ? await exchange.streamResponse(result) : exchange.jsonResponse(result)
     } catch (error) {
       return exchange.errorResponse(error)
@@ -107,8 +111,8 @@ export class Pipeline implements ExchangeHost {
   }
 
   /**
-   * Runs only the `auth` phase for a request that is not a model call (`GET /v1/models`): the principal, or
-   * the error a client must get. No hooks: the gateway serves any caller.
+   * Runs only the `auth` phase for a request that is not a model call (`GET /v1/models`): the principal, or the
+   * error the client must get. With no auth hook registered there is no principal, and the caller is served.
    */
   async authorize(request: Request, api: InboundApi): Promise<{ principal?: Principal; error?: Response }> {
     const ctx = this.#context(request, api)
@@ -152,7 +156,7 @@ export class Pipeline implements ExchangeHost {
       return errorResponse(api, error, headers)
     } finally {
       const record = recordOf(ctx, status, 'count_tokens', this.now())
-      for (const settle of ctx.settles.splice(0).reverse()) await this.#guard('a settle function', () => settle(record))
+      await settleAll(record, ctx, this.logger)
     }
   }
 
@@ -197,7 +201,10 @@ export class Pipeline implements ExchangeHost {
       ctx.attempts++
       ctx.target = target
       const response = asUpstreamResponse(await provider.call({ ctx, target, body, format, stream: ctx.stream, signal: ctx.signal, timeouts: target.timeouts ?? {} }))
-      if (!isSuccess(response)) throw upstreamError(response)
+      if (!isSuccess(response)) {
+        discard(response) // an error that came with a stream: cancel it, or the upstream request leaks
+        throw upstreamError(response)
+      }
       return response
     }
   }
@@ -263,24 +270,9 @@ export class Pipeline implements ExchangeHost {
 
   /** Usage completed and priced once; reservations settled; then every record hook sees the same record. */
   async #finalize(record: RequestRecord, ctx: Context): Promise<void> {
-    const services = this.#host.services
-    const estimator = services.get('usageEstimator') as { complete(r: RequestRecord, c: RequestContext): void | Promise<void> } | undefined
-    if (estimator) await this.#guard('usage estimation', () => estimator.complete(record, ctx))
-    const pricing = services.get('pricing') as { cost(p: string, m: string, u: RequestRecord['usage']): number | undefined } | undefined
-    if (pricing && record.provider && record.upstreamModel) {
-      await this.#guard('pricing', () => { record.costUSD = pricing.cost(record.provider!, record.upstreamModel!, record.usage) ?? 0 })
-    }
-    for (let i = ctx.settles.length - 1; i >= 0; i--) await this.#guard('a limit settle function', () => ctx.settles[i]!(record))
+    await finalizeRecord(record, ctx, this.#host.services, this.logger)
     this.#runRecordHooks(record, ctx)
     this.#logLine(record)
-  }
-
-  async #guard(what: string, run: () => unknown): Promise<void> {
-    try {
-      await run()
-    } catch (error) {
-      this.logger.error(`${what} failed:`, (error as Error)?.message ?? error)
-    }
   }
 
   #runRecordHooks(record: RequestRecord, ctx: Context): void {

@@ -31,6 +31,12 @@ const GEMINI_METHODS: Record<string, { api: InboundApi; stream?: boolean; count?
   batchEmbedContents: { api: 'gemini-embeddings' },
 }
 
+/** The paths whose POST bodies are model API requests (JSON only). */
+export function isJsonApiPath(path: string): boolean {
+  return BODY_APIS.some(([route]) => route === path) || COUNT_APIS.some(([route]) => route === path)
+    || path.startsWith('/v1beta/models/') || (path.startsWith('/v1/models/') && path.includes(':'))
+}
+
 function notFound(path: string, method: string, api: InboundApi = apiOfPath(path)): Response {
   // Each API's own word for it: OpenAI says invalid_request_error, Anthropic not_found_error, Gemini NOT_FOUND.
   const type = api === 'anthropic-messages' ? 'not_found_error' : 'invalid_request_error'

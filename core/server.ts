@@ -2,19 +2,26 @@
  * Runs a gateway as a Node HTTP server (srvx): serves the current instance, swaps instances on hot reload
  * without dropping in-flight requests, and shuts down gracefully.
  */
+import type { Server as NodeServer } from 'node:http'
 import { serve, type Server } from 'srvx'
 import type { ConsolaInstance } from 'consola'
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.ts'
 import type { ResolvedConfig } from './config.ts'
+import { ConnectionGuard, nodeServerOptions, openFileLimit } from './connections.ts'
 import { createLogger } from './logger.ts'
 
 export interface RunningServer {
   readonly url: string
   readonly port: number
   current(): Gateway
+  /** Open client connections, and how many have a request in progress. */
+  connections(): { open: number; busy: number }
   /** Builds a gateway from `config` and swaps it in; the old one drains, then closes. */
   reload(config: ResolvedConfig): Promise<void>
-  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), runs teardowns. */
+  /**
+   * Stops accepting, lets in-flight requests finish (up to the shutdown timeout) while no connection takes new
+   * ones, runs teardowns.
+   */
   close(): Promise<void>
 }
 
@@ -29,16 +36,23 @@ export async function startServer(config: ResolvedConfig, options: GatewayOption
     hostname: config.server.host,
     silent: true,
     gracefulShutdown: false,
+    node: nodeServerOptions(config.server),
   })
+  const nodeServer = server.node!.server as NodeServer
+  const connections = new ConnectionGuard(nodeServer, config.server.maxConnections, logger)
   await server.ready()
+  warnIfOverFileLimit(config.server.maxConnections, logger)
   const address = server.node?.server?.address()
   const port = typeof address === 'object' && address ? address.port : config.server.port
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
   const url = `http://${host}:${port}`
   warnIfExposed(gateway, logger)
 
+  /** Waits for the old gateway's requests (at most `timeoutMs`), then tears it down. */
   async function retire(old: Gateway, timeoutMs: number) {
-    await Promise.race([old.pipeline.drained(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())])
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([old.pipeline.drained(), new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs) })])
+    clearTimeout(timer)
     await old.close()
   }
 
@@ -47,9 +61,10 @@ export async function startServer(config: ResolvedConfig, options: GatewayOption
     url,
     port,
     current: () => gateway,
+    connections: () => connections.stats(),
     async reload(next) {
-      if (next.server.port !== config.server.port || next.server.host !== config.server.host) {
-        logger.warn('server.port and server.host changes take effect after a restart')
+      if (RESTART_ONLY.some((key) => JSON.stringify(next.server[key]) !== JSON.stringify(config.server[key]))) {
+        logger.warn(`changes to ${RESTART_ONLY.map((key) => `server.${key}`).join(', ')} take effect after a restart`)
       }
       const fresh = await createGateway(next, { ...options, logger })
       const old = gateway
@@ -59,15 +74,27 @@ export async function startServer(config: ResolvedConfig, options: GatewayOption
     },
     close() {
       closing ??= (async () => {
-        const nodeServer = server.node?.server as import('node:http').Server | undefined
-        // Stops accepting; Node closes the idle keep-alive sockets itself, busy ones finish their request.
+        gateway.shutdown() // /ready: 503 closing, at once
+        // Idle sockets close now and busy ones once their response is out, so requests stop arriving and the
+        // drain ends when the ones in flight do (kept open, keep-alive sockets fed it new requests until the timeout).
+        connections.drain()
         const stopped = server.close()
         await retire(gateway, config.server.shutdownTimeout)
-        nodeServer?.closeAllConnections()
+        nodeServer.closeAllConnections()
         await stopped
       })()
       return closing
     },
+  }
+}
+
+/** Server options the running Node server was created with; the others apply to the next gateway on reload. */
+const RESTART_ONLY = ['port', 'host', 'maxConnections', 'headersTimeout', 'requestTimeout', 'keepAliveTimeout'] as const
+
+function warnIfOverFileLimit(maxConnections: number, logger: ConsolaInstance) {
+  const limit = openFileLimit()
+  if (limit && maxConnections > limit / 2) {
+    logger.warn(`server.maxConnections (${maxConnections}) is over half the open-file limit (${limit}): upstream sockets and stores may run out of descriptors; raise the limit (ulimit -n) or lower server.maxConnections`)
   }
 }
 

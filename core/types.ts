@@ -415,6 +415,18 @@ export interface ServerOptions {
   bodyLimit?: number | string
   /** How long shutdown waits for in-flight requests, in ms. */
   shutdownTimeout?: number
+  /** Open client connections at most; past it the oldest connection that has no request in progress is closed. */
+  maxConnections?: number
+  /** ms a client has to send its request headers. */
+  headersTimeout?: number
+  /** ms a client has to send its whole request, body included. */
+  requestTimeout?: number
+  /** ms an idle keep-alive connection stays open. */
+  keepAliveTimeout?: number
+  /** Host names (no port) accepted besides the ones the server listens on; when set, Host is always checked. */
+  allowedHosts?: string[]
+  /** Origins allowed to call the gateway from a browser (CORS); no CORS headers at all when unset. */
+  cors?: string[]
 }
 
 export interface StorageOptions {

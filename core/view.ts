@@ -56,6 +56,24 @@ export function deltasOf(view: ResponseView): StreamDelta[] {
   return out
 }
 
+/**
+ * A response in the shape the client asked for: a whole answer (`output` or a body) served as a stream of its
+ * deltas to a streaming client, a stream of deltas collected for a client that asked for one answer. So a `call`
+ * hook (a cache) may answer either way. Raw SSE bytes are left as they are.
+ */
+export async function shapedFor(stream: boolean, response: ProviderResponse, info: TranslateInfo): Promise<ProviderResponse> {
+  if (stream && !response.stream && !response.deltas && codecFor(response.format).kind === 'chat') {
+    const deltas = deltasOf(readOutput(response, info))
+    return { status: response.status, headers: response.headers, format: response.format, deltas: (async function* () { yield* deltas })() }
+  }
+  if (!stream && response.deltas) {
+    const collected: StreamDelta[] = []
+    for await (const delta of response.deltas) collected.push(delta)
+    return { status: response.status, headers: response.headers, format: response.format, output: collectDeltas(collected) }
+  }
+  return response
+}
+
 /** Folds deltas back into a whole response (consecutive text or thinking deltas join into one part). */
 export function collectDeltas(deltas: Iterable<StreamDelta>): ResponseView {
   const view: ResponseView = { content: [], finishReason: 'stop' }

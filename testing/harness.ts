@@ -12,6 +12,7 @@ import { PluginHost } from '../core/host.ts'
 import { createAdminMount } from '../core/admin.ts'
 import { gateCaller } from '../core/hook-callers.ts'
 import { recordOf, type Context } from '../core/context.ts'
+import { finalizeRecord, settleAll } from '../core/finalize.ts'
 import { testContext, type TestContextInit } from './context.ts'
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef'
@@ -65,12 +66,18 @@ export async function pluginHarness(plugins: SluicePlugin[], options: HarnessOpt
         throw error
       }
     },
-    /** Ends a request as the pipeline does: settle functions (last first), then every `record` hook. */
+    /**
+     * Ends a request as the pipeline does: usage completed and priced (when plugins provide `usageEstimator` and
+     * `pricing`; a given `costUSD` wins), settle functions (last first), then every `record` hook.
+     */
     async finish(ctx: Context, init: RecordInit = {}): Promise<RequestRecord> {
       const record = recordOf(ctx, init.status ?? 200, init.outcome ?? 'ok', clock.now())
       if (init.usage) Object.assign(record.usage, init.usage)
-      if (init.costUSD !== undefined) record.costUSD = init.costUSD
-      for (const settle of ctx.settles.splice(0).reverse()) await settle(record)
+      if (init.costUSD === undefined) await finalizeRecord(record, ctx, host.services, logger)
+      else {
+        record.costUSD = init.costUSD
+        await settleAll(record, ctx, logger)
+      }
       for (const hook of host.hooks.callHookWith((hooks) => hooks, 'record', []) as GatewayHooks['record'][]) await hook(record, ctx)
       return record
     },

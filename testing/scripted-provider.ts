@@ -15,8 +15,8 @@ export interface ScriptedReply {
   chunks?: string[]
   reasoning?: string
   toolCalls?: Array<{ name: string; arguments: Record<string, unknown> | string; id?: string }>
-  /** Defaults: input = words of the request's messages, output = words of the reply. */
-  usage?: Partial<TokenCounts>
+  /** Defaults: input = words of the request's messages, output = words of the reply. `false`: report none. */
+  usage?: Partial<TokenCounts> | false
   finish?: ResponseView['finishReason']
   /** Fail instead of answering: an upstream error with this status (and message). */
   error?: { status: number; message?: string; retryAfter?: number }
@@ -57,7 +57,8 @@ function viewOf(reply: ScriptedReply, request: ProviderRequest): ResponseView {
     const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments)
     content.push({ type: 'tool_call', id: call.id ?? `call_${request.ctx.id}_${i}`, name: call.name, arguments: args })
   })
-  const usage: TokenCounts = { inputTokens: promptWords(request.body), outputTokens: words(text) + words(reply.reasoning ?? ''), cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, ...reply.usage }
+  const usage: TokenCounts | undefined = reply.usage === false ? undefined
+    : { inputTokens: promptWords(request.body), outputTokens: words(text) + words(reply.reasoning ?? ''), cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, ...reply.usage }
   return { id: `scripted-${request.ctx.id}`, model: request.target.model, content, usage, finishReason: reply.finish ?? (reply.toolCalls?.length ? 'tool_calls' : 'stop') }
 }
 

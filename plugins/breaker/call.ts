@@ -1,7 +1,8 @@
 /**
  * The breaker `call` hook: counts every single attempt against its target's circuit, and refuses at once
  * (503 `circuit_open` with retry-after) while the circuit is open or its probes are busy. A stream that
- * breaks after its first byte (idle/total timeout, connection lost) counts as a failure too.
+ * breaks after its first byte (idle/total timeout, connection lost) counts as a failure too, whether it comes
+ * as SSE bytes (`stream`) or in the neutral view (`deltas`).
  */
 import { GatewayError } from '../../core/index.ts'
 import type { Attempt, CallNext, Clock, ProviderResponse, RequestContext } from '../../core/index.ts'
@@ -44,8 +45,9 @@ export function createBreakerHook(registry: CircuitRegistry, failOn: readonly Fa
     if (failure && counts(failure)) circuit.failure(permit, clock.now(), failure.retryAfterMs)
     // A probe is judged at the first byte (the upstream answers): holding it for a whole stream would keep
     // every other request off this target meanwhile. Other attempts on a stream count once it has ended.
-    else if (!response.stream || permit.probe || failure) circuit.success(permit, clock.now())
-    else return { ...response, stream: judgeStream(response.stream, streamVerdict(ctx, circuit, permit)) }
+    else if (!(response.stream || response.deltas) || permit.probe || failure) circuit.success(permit, clock.now())
+    else if (response.stream) return { ...response, stream: judgeStream(response.stream, streamVerdict(ctx, circuit, permit)) }
+    else return { ...response, deltas: judgeStream(response.deltas!, streamVerdict(ctx, circuit, permit)) }
     return response
   }
 

@@ -10,7 +10,8 @@ export interface StreamVerdict {
   abandoned(): void
 }
 
-export function judgeStream(stream: AsyncIterable<Uint8Array>, verdict: StreamVerdict): AsyncIterable<Uint8Array> {
+/** Works on either kind of stream a provider returns: SSE bytes (`stream`) or neutral-view deltas (`deltas`). */
+export function judgeStream<T>(stream: AsyncIterable<T>, verdict: StreamVerdict): AsyncIterable<T> {
   const iterator = stream[Symbol.asyncIterator]()
   let judged = false
   const once = (report: () => void) => {
@@ -18,10 +19,10 @@ export function judgeStream(stream: AsyncIterable<Uint8Array>, verdict: StreamVe
     judged = true
     report()
   }
-  const judged$: AsyncIterableIterator<Uint8Array> = {
+  const judged$: AsyncIterableIterator<T> = {
     [Symbol.asyncIterator]: () => judged$,
     async next() {
-      let result: IteratorResult<Uint8Array>
+      let result: IteratorResult<T>
       try {
         result = await iterator.next()
       } catch (error) {

@@ -28,7 +28,7 @@ import type { ResolvedGovernorOptions } from './options.ts'
 import { RedisStore } from './redis-store.ts'
 import type { Decision, DecisionRequest, GovernorStore } from './store.ts'
 
-/** What `limit` leaves in `ctx.state.governor` for `record` to settle. */
+/** What `limit` reserved for one admitted request (also left in `ctx.state.governor`), released by its settle function. */
 export interface GovernorState {
   owner: Governor
   lease: string
@@ -76,7 +76,7 @@ export class Governor {
   private storeInstance?: GovernorStore
   private readonly clock?: Clock
   private readonly logger?: ConsolaInstance
-  /** Admitted requests whose record has not run yet. */
+  /** Admitted requests whose settle function has not run yet. */
   private readonly unsettled = new Set<GovernorState>()
   private closed = false
 
@@ -101,7 +101,7 @@ export class Governor {
 
   /**
    * Teardown (shutdown or hot reload). Requests this instance admitted that are still running give their
-   * concurrency slots back now (their later record becomes a no-op), so a reload never leaves slots held on
+   * concurrency slots back now (their later settle becomes a no-op), so a reload never leaves slots held on
    * Redis until their leases run out; their token reservations simply stand. Then the store closes.
    */
   async close(): Promise<void> {

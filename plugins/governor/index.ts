@@ -1,7 +1,7 @@
 /**
  * `governor()`: GCRA rate limits (requests per second/minute, tokens per minute, with a burst) and
- * concurrency limits in the `limit` hook, scoped per key, model, target, key×model or globally; settled in
- * `record`. Buckets live in memory (one process) or Redis (every replica shares them).
+ * concurrency limits in the `limit` hook, scoped per key, model, target, key×model or globally; settled by the
+ * settle function `limit` returns, once the request has ended. Buckets live in memory (one process) or Redis (every replica shares them).
  *
  *   governor({ perKey: { rpm: 600, tpm: 1_000_000, maxConcurrent: 8 } })
  *   governor({ store: { redis: process.env.REDIS_URL! }, rules: [{ scope: 'model', rpm: 3000 }] })

@@ -2,7 +2,7 @@
  * The `auth` hook: finds the caller's key on the request's headers, checks it in constant time, and sets
  * `ctx.principal` (id, name, tags, limits, the model allow-list, budget) for later hooks.
  *
- * Unknown, revoked and expired keys get one message, and an unknown id is checked against a dummy digest, so
+ * Unknown, revoked and expired keys get one message, and an unknown id does the same work as a wrong secret, so
  * neither the answer nor its timing tells which. Messages never contain the presented key.
  */
 import { GatewayError, presentedKey } from '../../core/index.ts'
@@ -29,9 +29,18 @@ export async function authenticate(store: KeyStore, token: string, now: number):
   if (!key) {
     const parsed = parseKey(token)
     if (!parsed) throw invalidKey()
-    const found = await store.lookup(parsed.id)
-    const matches = digestsEqual(sha256(parsed.secret), found?.digest ?? DUMMY_DIGEST)
-    key = matches ? found : undefined
+    const secret = sha256(parsed.secret)
+    const cached = store.cachedKey(parsed.id)
+    const matchesCached = digestsEqual(secret, cached?.digest ?? DUMMY_DIGEST)
+    if (cached && matchesCached) {
+      key = cached
+    } else {
+      // Not cached, unknown, or a wrong secret: the same work each way, so the timing cannot tell an unknown id
+      // from a wrong secret (a wrong secret used to be refused from memory, an unknown id only after a storage
+      // read). The read also picks up a secret rotated by another process before the cache expires.
+      const stored = await store.readKey(parsed.id)
+      key = digestsEqual(secret, stored?.digest ?? DUMMY_DIGEST) ? stored : undefined
+    }
   }
   if (!key || keyStatus(key.record, now) !== 'active') throw invalidKey()
   return key

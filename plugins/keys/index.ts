@@ -1,10 +1,13 @@
 /**
- * `keys()`: virtual keys for the `auth` phase, with per-key model allow-lists, limits (read by the governor
- * from `ctx.principal.limits`) and budgets, an admin API under `/admin/keys` and `sluice keys` commands.
+ * `keys()`: virtual keys for the `auth` phase (on the request's headers), with per-key model allow-lists
+ * (`principal.allowsModel`, enforced by the core once the body is read), limits (read by the governor from
+ * `ctx.principal.limits`) and budgets (reserved in `limit`, settled by the settle function it returns), an admin
+ * API under `/admin/keys` and `sluice keys` commands.
  *
  * Cache staleness (see key-cache.ts): a change made on this process applies at once. Other replicas sharing the
  * storage drop their copy at once when `redis` is set (pub/sub), and in any case within `cacheTtlMs`, which
- * defaults to 1000 ms without `redis` and 5000 ms with it; unknown ids are remembered for at most 1000 ms.
+ * defaults to 1000 ms without `redis` and 5000 ms with it. Unknown ids are not remembered: every refusal reads
+ * storage the same way (see auth.ts), so refusals cannot tell an unknown id from a wrong secret.
  */
 import { ConfigError, definePlugin, parseOptions } from '../../core/index.ts'
 import type { PluginContext, RequestContext, SluicePlugin } from '../../core/index.ts'

@@ -1,12 +1,12 @@
 /**
  * Postgres usage store: a small `pg` Pool of its own, one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING
- * per batch (a single statement is its own transaction). The schema is created or migrated on open under an advisory lock,
+ * per batch (a single statement is its own transaction; the conflict is a replayed record, on the gateway's own id). The schema is created or migrated on open under an advisory lock,
  * so replicas starting together migrate once.
  */
 import pg from 'pg'
 import type { ConsolaInstance } from 'consola'
 import type { RequestRecord } from '../../core/index.ts'
-import { COLUMNS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
+import { COLUMNS, LEGACY_CLIENT_ID_ROWS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
 
 export interface PostgresStoreOptions {
   url: string
@@ -24,10 +24,11 @@ export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 // Postgres array types of COLUMNS, in order: one array parameter per column (unnest), whatever the batch size.
 const ARRAY_TYPES = [
   'text', 'int8', 'int8', 'text', 'text', 'text', 'text', 'text', 'text', 'int2', 'int4', 'text', 'text', 'int8', 'int8',
-  'int8', 'int8', 'int2', 'float8', 'int4', 'int4', 'int4', 'text',
+  'int8', 'int8', 'int2', 'float8', 'int4', 'int4', 'int4', 'text', 'text',
 ]
 
-const migrations = (table: string): string[][] => [
+/** Schema versions in order; exported for the migration tests. */
+export const postgresMigrations = (table: string): string[][] => [
   [
     `CREATE TABLE IF NOT EXISTS ${table} (
       id TEXT PRIMARY KEY,
@@ -58,6 +59,11 @@ const migrations = (table: string): string[][] => [
     `CREATE INDEX IF NOT EXISTS usage_principal_time_idx ON ${table} (principal_id, time) INCLUDE (cost_usd)`,
     `CREATE INDEX IF NOT EXISTS usage_model_time_idx ON ${table} (upstream_model, time)`,
     `CREATE INDEX IF NOT EXISTS usage_provider_time_idx ON ${table} (provider, time)`,
+  ],
+  [
+    `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS client_request_id TEXT`,
+    `UPDATE ${table} SET client_request_id = id WHERE client_request_id IS NULL AND ${LEGACY_CLIENT_ID_ROWS}`,
+    `CREATE INDEX IF NOT EXISTS usage_client_request_idx ON ${table} (client_request_id)`,
   ],
 ]
 
@@ -103,7 +109,7 @@ export function createPostgresStore(options: PostgresStoreOptions): UsageStore {
       await client.query(`CREATE TABLE IF NOT EXISTS ${versionTable} (version INTEGER NOT NULL)`)
       const { rows } = await client.query(`SELECT MAX(version) AS version FROM ${versionTable}`)
       const current = rows[0]?.version ?? 0
-      const steps = migrations(table)
+      const steps = postgresMigrations(table)
       for (let version = current + 1; version <= steps.length; version++) {
         for (const statement of steps[version - 1]!) await client.query(statement)
         await client.query(`INSERT INTO ${versionTable} (version) VALUES ($1)`, [version])

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { RequestRecord } from '../../core/index.ts'
-import { COLUMNS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
+import { COLUMNS, LEGACY_CLIENT_ID_ROWS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
 
 export interface SqliteStoreOptions {
   file: string
@@ -19,7 +19,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number
 }
 
-const MIGRATIONS: string[][] = [
+/** Schema versions in order; exported for the migration tests. */
+export const SQLITE_MIGRATIONS: string[][] = [
   [
     `CREATE TABLE usage_records (
       id TEXT PRIMARY KEY,
@@ -51,6 +52,11 @@ const MIGRATIONS: string[][] = [
     `CREATE INDEX usage_model_time_idx ON usage_records (upstream_model, time)`,
     `CREATE INDEX usage_provider_time_idx ON usage_records (provider, time)`,
   ],
+  [
+    `ALTER TABLE usage_records ADD COLUMN client_request_id TEXT`,
+    `UPDATE usage_records SET client_request_id = id WHERE ${LEGACY_CLIENT_ID_ROWS}`,
+    `CREATE INDEX usage_client_request_idx ON usage_records (client_request_id)`,
+  ],
 ]
 
 const INSERT = `INSERT INTO usage_records (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`
@@ -65,8 +71,8 @@ export function createSqliteStore(options: SqliteStoreOptions): UsageStore {
     database.transaction(() => {
       const row = database.prepare('SELECT MAX(version) AS version FROM usage_schema_version').get() as { version: number | null }
       const current = row.version ?? 0
-      for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-        for (const statement of MIGRATIONS[version - 1]!) database.exec(statement)
+      for (let version = current + 1; version <= SQLITE_MIGRATIONS.length; version++) {
+        for (const statement of SQLITE_MIGRATIONS[version - 1]!) database.exec(statement)
         database.prepare('INSERT INTO usage_schema_version (version) VALUES (?)').run(version)
       }
     }).immediate()

@@ -27,7 +27,10 @@ export interface UsageStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Connects and creates or migrates the schema. Safe to call again after a failure. */
   open(): Promise<void>
-  /** Writes records in one transaction; a record whose id is already stored is skipped. Returns rows inserted. */
+  /**
+   * Writes records in one transaction. Rows are keyed by `record.id`, the gateway's own id (never the client's), so
+   * the only conflict is a record written twice (a spill replayed again): it is skipped. Returns rows inserted.
+   */
   insert(records: RequestRecord[]): Promise<number>
   query(query: UsageQuery): Promise<UsageRow[]>
   /** Sum of recorded cost for one principal since `sinceMs`. */
@@ -40,8 +43,14 @@ export interface UsageStore {
 export const COLUMNS = [
   'id', 'time', 'ended_at', 'principal_id', 'principal_name', 'requested_model', 'provider', 'upstream_model',
   'api', 'stream', 'status', 'outcome', 'error_message', 'input_tokens', 'output_tokens', 'cached_tokens',
-  'reasoning_tokens', 'estimated', 'cost_usd', 'latency_ms', 'ttfb_ms', 'attempts', 'tags',
+  'reasoning_tokens', 'estimated', 'cost_usd', 'latency_ms', 'ttfb_ms', 'attempts', 'tags', 'client_request_id',
 ] as const
+
+/**
+ * Rows written before the gateway had ids of its own were keyed by the client's `x-request-id` when it sent one
+ * (the gateway's ids are `req_` + 32 hex digits). A migration copies those ids into `client_request_id`.
+ */
+export const LEGACY_CLIENT_ID_ROWS = `NOT (substr(id, 1, 4) = 'req_' AND length(id) = 36)`
 
 const MAX_ERROR_MESSAGE = 300
 
@@ -74,6 +83,7 @@ export function recordValues(record: RequestRecord): unknown[] {
     record.ttfbMs === undefined ? null : int(record.ttfbMs),
     int(record.attempts),
     record.tags && Object.keys(record.tags).length > 0 ? JSON.stringify(record.tags) : null,
+    typeof record.clientRequestId === 'string' ? record.clientRequestId : null,
   ]
 }
 

@@ -144,7 +144,8 @@ async function countSliced(texts: string[], base: number, totalChars: number): P
   let sinceYield = 0
   for (const text of texts) {
     for (let start = 0; start < text.length && counted < PROMPT_SAMPLE_CHARS;) {
-      let end = Math.min(start + SLICE_CHARS, text.length)
+      // The last slice stops at the sample's size: at most PROMPT_SAMPLE_CHARS are ever tokenized.
+      let end = Math.min(start + SLICE_CHARS, text.length, start + PROMPT_SAMPLE_CHARS - counted)
       if (end < text.length) {
         // Cut at whitespace so a word is not split into two tokenisations.
         const space = text.lastIndexOf(' ', end)

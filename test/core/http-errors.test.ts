@@ -107,7 +107,7 @@ describe('request errors', () => {
     expect(body.error.message).toBe('This gateway has no endpoint POST /v1/nope.')
     const anthropic = await fetch(`${gateway.url}/v1/messages/batches`, { method: 'POST' })
     expect(await anthropic.json()).toEqual({ type: 'error', error: { type: 'not_found_error', message: 'This gateway has no endpoint POST /v1/messages/batches.' } })
-    const gemini = await fetch(`${gateway.url}/v1beta/models/gemini-2.5-flash:predictLongRunning`, { method: 'POST' })
+    const gemini = await fetch(`${gateway.url}/v1beta/models/gemini-2.5-flash:predictLongRunning`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
     expect(gemini.status).toBe(404)
     expect((await gemini.json()).error).toMatchObject({ code: 404, status: 'NOT_FOUND' })
   })

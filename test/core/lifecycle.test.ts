@@ -16,7 +16,7 @@ afterEach(() => {
 })
 
 const chat = (url: string, model: string, content: string, stream = false) =>
-  fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model, stream, messages: [{ role: 'user', content }] }) })
+  fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, stream, messages: [{ role: 'user', content }] }) })
 
 function streamedText(sse: string): string {
   return sse.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)).choices[0]?.delta?.content ?? '').join('')

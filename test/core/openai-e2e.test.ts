@@ -36,11 +36,12 @@ describe('non-stream', () => {
     expect(lastRequest().headers.authorization).toBe('Bearer sk-test-upstream-secret-000000')
   })
 
-  it('echoes the client x-request-id', async () => {
+  it("keeps its own x-request-id and echoes the client's as x-client-request-id", async () => {
     const { response } = await client.chat.completions
       .create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-request-id': 'my-trace-42' } })
       .withResponse()
-    expect(response.headers.get('x-request-id')).toBe('my-trace-42')
+    expect(response.headers.get('x-request-id')).toMatch(/^req_/)
+    expect(response.headers.get('x-client-request-id')).toBe('my-trace-42')
   })
 
   it('passes unknown request fields through untouched', async () => {

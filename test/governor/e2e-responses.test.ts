@@ -34,13 +34,15 @@ async function refusal<E extends Error>(call: Promise<unknown>): Promise<E> {
 
 describe('governor responses through the real server', () => {
   it('admitted chat responses carry the requests and tokens trios; the 4th request gets an OpenAI-shape 429 naming the limit', async () => {
-    // Reserved per request: prompt estimate ceil(11 / 4) + 4 per message = 7, plus max_tokens 10.
+    // Reserved per request: the core's input estimate, every string of the body, keys included, / 4 —
+    // model 5 + echo/headers 12 + max_tokens 10 + messages 8 + role 4 + user 4 + content 7 + hello there 11 =
+    // 61 characters, 16 tokens — plus max_tokens 10: 26 tokens, which come back at 30 ms each.
     const ask = () => openai.chat.completions.create({ model: 'echo/headers', max_tokens: 10, messages: [{ role: 'user', content: 'hello there' }] }).withResponse()
     const sentFirst = Date.now() // the in-process server shares this clock
     const first = await ask()
     expect(first.data.choices[0]!.message.content).toBe('hello there')
     expect(trio(first.response.headers, 'requests')).toEqual(['3', '2', '20s'])
-    expect(trio(first.response.headers, 'tokens')).toEqual(['2000', '1983', '510ms'])
+    expect(trio(first.response.headers, 'tokens')).toEqual(['2000', '1974', '780ms'])
     expect(trio((await ask()).response.headers, 'requests').slice(0, 2)).toEqual(['3', '1'])
     expect(trio((await ask()).response.headers, 'requests').slice(0, 2)).toEqual(['3', '0'])
 
@@ -86,9 +88,11 @@ describe('governor responses through the real server', () => {
 
   it('a request in flight holds its token reservation; the refusal names the token limit; the settle returns the unused tokens', async () => {
     const words = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ')
-    // Reserves ceil(len / 4) + 4 prompt tokens plus 1500 output tokens, held while the stream runs (~600 ms).
+    // Reserves its input estimate plus 1500 output tokens, held while the stream runs (~600 ms). The estimate:
+    // model 5 + echo/tokens 11 + max_tokens 10 + stream 6 + messages 8 + role 4 + user 4 + content 7 + the 109
+    // characters of the words = 164 characters, 41 tokens.
     const held = await openai.chat.completions.create({ model: 'echo/tokens', max_tokens: 1500, stream: true, messages: [{ role: 'user', content: words }] }).withResponse()
-    const reserved = Math.ceil(words.length / 4) + 4 + 1500
+    const reserved = 41 + 1500
     expect(trio(held.response.headers, 'tokens').slice(0, 2)).toEqual(['2000', String(2000 - reserved)])
 
     const ask = () => openai.chat.completions.create({ model: 'echo/tokens', max_tokens: 1500, messages: [{ role: 'user', content: 'hi' }] }).withResponse()
@@ -96,16 +100,18 @@ describe('governor responses through the real server', () => {
     expect(error.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'rate limit exceeded: 2000 tokens per minute for model echo/tokens' })
     const [limit, remaining] = trio(error.headers!, 'tokens')
     expect(limit).toBe('2000')
-    // What was left after the held request, plus a token per 30 ms since; fewer than this request's 1505.
+    // What was left after the held request, plus a token per 30 ms since; fewer than this request's 1513
+    // (model 5 + echo/tokens 11 + max_tokens 10 + messages 8 + role 4 + user 4 + content 7 + hi 2 = 51
+    // characters, 13 tokens, plus 1500).
     expect(Number(remaining)).toBeGreaterThanOrEqual(2000 - reserved)
-    expect(Number(remaining)).toBeLessThan(1505)
+    expect(Number(remaining)).toBeLessThan(1513)
     // The requests bucket was not charged for the refusal: one admitted so far.
     expect(trio(error.headers!, 'requests').slice(0, 2)).toEqual(['3', '2'])
 
     let text = ''
     for await (const chunk of held.data) text += chunk.choices[0]?.delta?.content ?? ''
     expect(text).toBe(words)
-    // Once the stream's record settles (30 + 30 echo tokens really used), the unused reservation is back.
+    // Once the stream has ended, its settle function (30 + 30 echo tokens really used) gives the rest back.
     await eventually(async () => expect((await ask()).response.status).toBe(200))
   })
 

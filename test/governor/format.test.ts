@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { estimatePromptTokens, estimateRequestTokens } from '../../plugins/governor/estimate.ts'
+import { estimateRequestTokens } from '../../plugins/governor/estimate.ts'
 import { formatReset } from '../../plugins/governor/headers.ts'
-import { context } from './helpers.ts'
+import { testContext } from '../../testing/index.ts'
 
 describe('reset header format (as OpenAI writes it)', () => {
   it.each([
@@ -21,19 +21,17 @@ describe('reset header format (as OpenAI writes it)', () => {
   })
 })
 
-describe('token estimate', () => {
-  it('counts message text / 4 plus a little per message, across chat, Anthropic and embeddings bodies', () => {
-    expect(estimatePromptTokens({ messages: [{ role: 'user', content: 'x'.repeat(400) }] })).toBe(104)
-    expect(estimatePromptTokens({ messages: [{ role: 'user', content: [{ type: 'text', text: 'x'.repeat(40) }, { type: 'image_url', image_url: {} }] }] })).toBe(10 + 4 + 256)
-    expect(estimatePromptTokens({ system: 'x'.repeat(8), messages: [] })).toBe(2)
-    expect(estimatePromptTokens({ input: ['abcd', 'efgh'] })).toBe(2)
-    expect(estimatePromptTokens({ messages: 'not a list', input: 42 })).toBe(0)
-  })
-
-  it('adds the client\'s output cap, else the default; nothing for embeddings', () => {
-    expect(estimateRequestTokens(context({ body: { messages: [], max_tokens: 7 } }), 100)).toBe(7)
-    expect(estimateRequestTokens(context({ body: { messages: [], max_completion_tokens: 9, max_tokens: 7 } }), 100)).toBe(9)
-    expect(estimateRequestTokens(context({ body: { messages: [], max_tokens: -3 } }), 100)).toBe(100)
-    expect(estimateRequestTokens(context({ api: 'openai-embeddings', body: { input: 'abcd' } }), 100)).toBe(1)
+// The shared estimates themselves are tested in test/core/estimate.test.ts; this is what the governor reserves.
+describe('token reservation', () => {
+  it('is the core input estimate plus the output cap (else the default); nothing for embeddings output', () => {
+    const reserve = (body: Record<string, unknown>, api?: 'openai-embeddings') => estimateRequestTokens(testContext({ body, api }), 100)
+    // {"messages":[],"max_tokens":7}: keys 8 + 10 characters, 5 tokens.
+    expect(reserve({ messages: [], max_tokens: 7 })).toBe(5 + 7)
+    // + "max_completion_tokens" (21): 39 characters, 10 tokens; that cap wins.
+    expect(reserve({ messages: [], max_completion_tokens: 9, max_tokens: 7 })).toBe(10 + 9)
+    // A negative cap is no cap: the default applies.
+    expect(reserve({ messages: [], max_tokens: -3 })).toBe(5 + 100)
+    // Embeddings: the input strings only ("abcd", 1 token), no output.
+    expect(reserve({ model: 'e', input: 'abcd' }, 'openai-embeddings')).toBe(1)
   })
 })

@@ -1,9 +1,14 @@
-/** Hand-built request contexts, a virtual clock and a captured logger for driving the governor's hooks directly. */
+/**
+ * The governor on the testing kit's plugin harness (the core's own PluginHost), driven with a virtual clock:
+ * `limit` runs the limit phase as the pipeline does (its settle function lands in `ctx.settles`), `finish` ends
+ * the request as the pipeline does (settle functions, then record hooks).
+ */
 import { createConsola, type ConsolaInstance } from 'consola'
-import { startPluginHost } from '../helpers/plugin-host.ts'
-import { GatewayError } from '../../core/errors.ts'
-import { recordOf } from '../../core/context.ts'
-import type { Clock, InboundApi, Principal, RequestContext, RequestRecord, SluicePlugin, Target, Usage } from '../../core/types.ts'
+import { pluginHarness, type PluginHarness, type RecordInit } from '../../testing/index.ts'
+import { governor, type GovernorOptions } from '../../plugins/governor/index.ts'
+import { Context } from '../../core/context.ts'
+import type { GatewayError } from '../../core/errors.ts'
+import type { Clock, InboundApi, Principal, RequestRecord, SluicePlugin, Target } from '../../core/types.ts'
 
 export interface VirtualClock extends Clock {
   advance(ms: number): void
@@ -27,56 +32,56 @@ export function virtualClock(start = 1_700_000_000_000): VirtualClock {
   }
 }
 
-export interface ContextInit {
+/** What a test says about a request; everything else is the kit's default chat request. */
+export interface RequestInit {
+  /** The caller's principal id (as the keys plugin would set it); none means anonymous. */
   key?: string
+  /** `principal.limits`, deliberately loose: the governor must cope with junk in it. */
   limits?: Record<string, unknown>
   model?: string
   plan?: Target[]
   body?: Record<string, unknown>
   api?: InboundApi
+  headers?: Record<string, string>
+  signal?: AbortSignal
 }
 
-let seq = 0
+export interface GovernorRig {
+  harness: PluginHarness
+  clock: Clock
+  /** A request context as the pipeline hands it to `limit`. */
+  request(init?: RequestInit): Context
+  /** Runs the limit phase: undefined when admitted, the GatewayError when refused. */
+  limit(request?: Context | RequestInit): Promise<GatewayError | undefined>
+  /** Ends a request as the pipeline does: its settle functions (once), then the record hooks. */
+  finish(ctx: Context, init?: RecordInit): Promise<RequestRecord>
+  close(): Promise<void>
+}
 
-export function context(init: ContextInit = {}): RequestContext {
-  const model = init.model ?? 'openai/gpt-4o-mini'
-  const principal: Principal | undefined = init.key ? { id: init.key, ...(init.limits ? { limits: init.limits } : {}) } : undefined
+const DEFAULT_MODEL = 'openai/gpt-4o-mini'
+
+/**
+ * The governor (plus any `others`, after it in config order) on the plugin harness. The clock is the gateway's,
+ * so with no `clock` in the options the governor runs on it too.
+ */
+export async function startGovernor(
+  options: GovernorOptions,
+  env: { clock?: Clock; logger?: ConsolaInstance; others?: SluicePlugin[] } = {},
+): Promise<GovernorRig> {
+  const clock = env.clock ?? options.clock ?? virtualClock()
+  const harness = await pluginHarness([governor(options), ...(env.others ?? [])], { clock, logger: env.logger })
+  const request = (init: RequestInit = {}): Context => {
+    const principal: Principal | undefined = init.key ? { id: init.key, ...(init.limits ? { limits: init.limits } : {}) } : undefined
+    return harness.context({ model: init.model ?? DEFAULT_MODEL, body: init.body, plan: init.plan, api: init.api, headers: init.headers, signal: init.signal, principal })
+  }
   return {
-    id: `req_test_${++seq}`,
-    request: new Request('http://gateway.test/v1/chat/completions', { method: 'POST' }),
-    api: init.api ?? 'openai-chat',
-    body: init.body ?? { model, messages: [{ role: 'user', content: 'hi' }] },
-    model,
-    stream: false,
-    clientWantsStreamUsage: false,
-    principal,
-    plan: init.plan ?? [],
-    signal: new AbortController().signal,
-    usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false },
-    responseHeaders: new Headers(),
-    state: {},
-    startedAt: 0,
-    attempts: 0,
+    harness,
+    clock,
+    request,
+    limit: (given = {}) => harness.gate('limit', given instanceof Context ? given : request(given)),
+    finish: (ctx, init) => harness.finish(ctx, init),
+    close: () => harness.close(),
   }
-}
-
-export function record(ctx: RequestContext, status: number, outcome: string, usage: Partial<Usage> = {}): RequestRecord {
-  return { ...recordOf(ctx, status, outcome, ctx.startedAt + 1), usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false, ...usage } }
-}
-
-/** Runs the limit hook: undefined when admitted, the GatewayError when refused. */
-export async function limit(plugin: SluicePlugin, ctx: RequestContext): Promise<GatewayError | undefined> {
-  try {
-    await plugin.hooks!.limit!(ctx)
-    return undefined
-  } catch (error) {
-    if (GatewayError.is(error)) return error
-    throw error
-  }
-}
-
-export async function settle(plugin: SluicePlugin, ctx: RequestContext, status = 200, outcome = 'ok', usage: Partial<Usage> = {}): Promise<void> {
-  await plugin.hooks!.record!(record(ctx, status, outcome, usage), ctx)
 }
 
 export interface CapturedLogger {
@@ -88,10 +93,4 @@ export function capturedLogger(): CapturedLogger {
   const lines: Array<{ level: string; message: string }> = []
   const logger = createConsola({ level: 5, throttle: 0, reporters: [{ log: (entry) => void lines.push({ level: entry.type, message: entry.args.map(String).join(' ') }) }] })
   return { logger, lines }
-}
-
-/** Sets the plugin up on the core's plugin host; returns its teardown. */
-export async function setUp(plugin: SluicePlugin, clock: Clock, logger: ConsolaInstance = capturedLogger().logger): Promise<() => Promise<void>> {
-  const host = await startPluginHost([plugin], { clock, logger })
-  return host.close
 }

@@ -3,10 +3,9 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { registry } from '../../core/metrics.ts'
 import { realClock } from '../../core/clock.ts'
-import { governor } from '../../plugins/governor/index.ts'
-import type { SluicePlugin } from '../../core/types.ts'
+import type { GovernorOptions } from '../../plugins/governor/index.ts'
 import { defineGcraSuite } from './gcra-suite.ts'
-import { capturedLogger, context, limit, settle, setUp, virtualClock } from './helpers.ts'
+import { capturedLogger, startGovernor, type GovernorRig } from './helpers.ts'
 import { freePort, RedisChild } from './redis-server.ts'
 
 const url = process.env.REDIS_URL
@@ -54,21 +53,22 @@ describe.skipIf(!url)('governor on the Redis store', () => {
       while (teardowns.length) await teardowns.pop()!()
     })
 
-    async function replicas(n: number, options: Parameters<typeof governor>[0]): Promise<SluicePlugin[]> {
-      const plugins: SluicePlugin[] = []
+    /** Governors on one Redis, each on its own plugin host, as replicas would be. */
+    async function replicas(n: number, options: GovernorOptions): Promise<GovernorRig[]> {
+      const rigs: GovernorRig[] = []
       for (let i = 0; i < n; i++) {
-        const plugin = governor(options)
-        teardowns.push(await setUp(plugin, realClock))
-        plugins.push(plugin)
+        const rig = await startGovernor(options, { clock: realClock })
+        teardowns.push(rig.close)
+        rigs.push(rig)
       }
-      return plugins
+      return rigs
     }
 
     it('60 concurrent decisions across 3 replicas admit exactly the configured 10', async () => {
       const prefix = freshPrefix()
       // 10 per minute with the default burst: 10 pass at once, the 11th only 6 s later.
-      const plugins = await replicas(3, { store: { redis: url!, prefix }, perKey: { rpm: 10 } })
-      const results = await Promise.all(Array.from({ length: 60 }, (_, i) => limit(plugins[i % 3]!, context({ key: 'shared' }))))
+      const govs = await replicas(3, { store: { redis: url!, prefix }, perKey: { rpm: 10 } })
+      const results = await Promise.all(Array.from({ length: 60 }, (_, i) => govs[i % 3]!.limit({ key: 'shared' })))
       const refused = results.filter((r) => r !== undefined)
       expect(60 - refused.length).toBe(10)
       for (const r of refused) {
@@ -81,28 +81,27 @@ describe.skipIf(!url)('governor on the Redis store', () => {
     it('a closing instance (hot reload) gives back the slots of requests still running', async () => {
       const prefix = freshPrefix()
       const options = { store: { redis: url!, prefix }, perKey: { maxConcurrent: 2 } }
-      const old = governor(options)
-      const closeOld = await setUp(old, realClock)
-      const running = [context({ key: 'k' }), context({ key: 'k' })]
-      for (const ctx of running) expect(await limit(old, ctx)).toBeUndefined()
+      const old = await startGovernor(options, { clock: realClock })
+      const running = [old.request({ key: 'k' }), old.request({ key: 'k' })]
+      for (const ctx of running) expect(await old.limit(ctx)).toBeUndefined()
       const [fresh] = await replicas(1, options)
-      expect((await limit(fresh!, context({ key: 'k' })))?.status).toBe(429)
-      await closeOld()
-      for (const ctx of running) await settle(old, ctx) // a no-op now
-      const next = [context({ key: 'k' }), context({ key: 'k' }), context({ key: 'k' })]
-      const results = await Promise.all(next.map((ctx) => limit(fresh!, ctx)))
+      expect((await fresh!.limit({ key: 'k' }))?.status).toBe(429)
+      await old.close()
+      for (const ctx of running) await old.finish(ctx) // their settle functions are no-ops now
+      const results = await Promise.all([1, 2, 3].map(() => fresh!.limit({ key: 'k' })))
       expect(results.filter((r) => r === undefined)).toHaveLength(2)
     })
 
     it('80 concurrent decisions across 2 replicas hold at most maxConcurrent slots, and release them', async () => {
       const prefix = freshPrefix()
-      const plugins = await replicas(2, { store: { redis: url!, prefix }, perKey: { maxConcurrent: 7 } })
-      const contexts = Array.from({ length: 80 }, () => context({ key: 'shared' }))
-      const results = await Promise.all(contexts.map((ctx, i) => limit(plugins[i % 2]!, ctx)))
+      const govs = await replicas(2, { store: { redis: url!, prefix }, perKey: { maxConcurrent: 7 } })
+      const contexts = Array.from({ length: 80 }, () => govs[0]!.request({ key: 'shared' }))
+      const results = await Promise.all(contexts.map((ctx, i) => govs[i % 2]!.limit(ctx)))
       const admitted = contexts.filter((_, i) => results[i] === undefined)
       expect(admitted.length).toBe(7)
-      await Promise.all(admitted.map((ctx) => settle(plugins[0]!, ctx, 200, 'ok')))
-      const again = await Promise.all(Array.from({ length: 20 }, (_, i) => limit(plugins[i % 2]!, context({ key: 'shared' }))))
+      // Each request is ended by the replica that admitted it, as the pipeline would: its settle function.
+      await Promise.all(admitted.map((ctx) => govs[contexts.indexOf(ctx) % 2]!.finish(ctx)))
+      const again = await Promise.all(Array.from({ length: 20 }, (_, i) => govs[i % 2]!.limit({ key: 'shared' })))
       expect(again.filter((r) => r === undefined).length).toBe(7)
     })
   })
@@ -115,11 +114,11 @@ describe.skipIf(!url)('governor on the Redis store', () => {
 
     it('fails closed with an honest 503 and a retry-after, logging one line for many requests', async () => {
       const log = capturedLogger()
-      const plugin = governor({ store: { redis: 'redis://127.0.0.1:1', prefix: freshPrefix() }, perKey: { rpm: 10 } })
-      teardowns.push(await setUp(plugin, realClock, log.logger))
+      const gov = await startGovernor({ store: { redis: 'redis://127.0.0.1:1', prefix: freshPrefix() }, perKey: { rpm: 10 } }, { clock: realClock, logger: log.logger })
+      teardowns.push(gov.close)
       const before = await metricValue('sluice_governor_store_errors_total', { store: 'redis', operation: 'decide' })
       for (let i = 0; i < 20; i++) {
-        const refused = await limit(plugin, context({ key: 'k' }))
+        const refused = await gov.limit({ key: 'k' })
         expect(refused?.status).toBe(503)
         expect(refused?.code).toBe('rate_limiter_unavailable')
         expect(refused?.retryAfter).toBe(1)
@@ -132,13 +131,13 @@ describe.skipIf(!url)('governor on the Redis store', () => {
 
     it('fails open when configured: requests pass, without rate-limit headers', async () => {
       const log = capturedLogger()
-      const plugin = governor({ store: { redis: 'redis://127.0.0.1:1', prefix: freshPrefix() }, failMode: 'open', perKey: { rpm: 1, maxConcurrent: 1 } })
-      teardowns.push(await setUp(plugin, realClock, log.logger))
+      const gov = await startGovernor({ store: { redis: 'redis://127.0.0.1:1', prefix: freshPrefix() }, failMode: 'open', perKey: { rpm: 1, maxConcurrent: 1 } }, { clock: realClock, logger: log.logger })
+      teardowns.push(gov.close)
       for (let i = 0; i < 5; i++) {
-        const ctx = context({ key: 'k' })
-        expect(await limit(plugin, ctx)).toBeUndefined()
+        const ctx = gov.request({ key: 'k' })
+        expect(await gov.limit(ctx)).toBeUndefined()
         expect([...ctx.responseHeaders]).toEqual([])
-        await settle(plugin, ctx)
+        await gov.finish(ctx)
       }
       expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1)
       expect(log.lines[0]!.message).toContain('failing open')
@@ -148,13 +147,13 @@ describe.skipIf(!url)('governor on the Redis store', () => {
       const server = new RedisChild(await freePort())
       teardowns.push(() => server.stop())
       const log = capturedLogger()
-      const plugin = governor({ store: { redis: server.url, prefix: freshPrefix() }, perKey: { rpm: 2 } })
-      teardowns.push(await setUp(plugin, realClock, log.logger))
-      expect((await limit(plugin, context({ key: 'k' })))?.status).toBe(503)
+      const gov = await startGovernor({ store: { redis: server.url, prefix: freshPrefix() }, perKey: { rpm: 2 } }, { clock: realClock, logger: log.logger })
+      teardowns.push(gov.close)
+      expect((await gov.limit({ key: 'k' }))?.status).toBe(503)
       await server.start()
-      await eventually(async () => ((await limit(plugin, context({ key: 'k' }))) === undefined ? true : undefined), 'the first admission')
-      expect(await limit(plugin, context({ key: 'k' }))).toBeUndefined()
-      expect((await limit(plugin, context({ key: 'k' })))?.status).toBe(429)
+      await eventually(async () => ((await gov.limit({ key: 'k' })) === undefined ? true : undefined), 'the first admission')
+      expect(await gov.limit({ key: 'k' })).toBeUndefined()
+      expect((await gov.limit({ key: 'k' }))?.status).toBe(429)
       expect(log.lines.map((l) => l.level)).toEqual(['warn', 'info'])
     })
 
@@ -163,26 +162,26 @@ describe.skipIf(!url)('governor on the Redis store', () => {
       await server.start()
       teardowns.push(() => server.stop())
       const log = capturedLogger()
-      const plugin = governor({ store: { redis: server.url, prefix: freshPrefix() }, perKey: { rpm: 600 } })
-      teardowns.push(await setUp(plugin, realClock, log.logger))
+      const gov = await startGovernor({ store: { redis: server.url, prefix: freshPrefix() }, perKey: { rpm: 600 } }, { clock: realClock, logger: log.logger })
+      teardowns.push(gov.close)
 
-      expect(await limit(plugin, context({ key: 'k' }))).toBeUndefined()
+      expect(await gov.limit({ key: 'k' })).toBeUndefined()
       const admin = new Redis(server.url)
       await admin.script('FLUSH')
       await admin.quit()
-      expect(await limit(plugin, context({ key: 'k' }))).toBeUndefined()
+      expect(await gov.limit({ key: 'k' })).toBeUndefined()
 
       await server.stop()
       const refused = await eventually(async () => {
-        const r = await limit(plugin, context({ key: 'k' }))
+        const r = await gov.limit({ key: 'k' })
         return r?.status === 503 ? r : undefined
       }, 'the governor to notice Redis is gone')
       expect(refused.code).toBe('rate_limiter_unavailable')
 
       await server.start()
-      await eventually(async () => ((await limit(plugin, context({ key: 'k' }))) === undefined ? true : undefined), 'recovery')
-      const ctx = context({ key: 'k' })
-      expect(await limit(plugin, ctx)).toBeUndefined()
+      await eventually(async () => ((await gov.limit({ key: 'k' })) === undefined ? true : undefined), 'recovery')
+      const ctx = gov.request({ key: 'k' })
+      expect(await gov.limit(ctx)).toBeUndefined()
       expect(ctx.responseHeaders.get('x-ratelimit-limit-requests')).toBe('600')
       expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1)
       expect(log.lines.filter((l) => l.level === 'info').map((l) => l.message)).toEqual(['governor: Redis store reachable again; rate limiting resumed'])

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseKey } from '../../plugins/keys/key-format.ts'
-import { gatewayErrorOf, memoryUsageServices, requestContext, startKeys, type Harness } from './helpers.ts'
+import { memoryUsageServices, startKeys, type KeysRig } from './helpers.ts'
 
-let harness: Harness | undefined
+let harness: KeysRig | undefined
 afterEach(async () => {
   await harness?.close()
   harness = undefined
@@ -61,21 +61,21 @@ describe('admin API: key lifecycle', () => {
     expect(patched.body.models).toBeUndefined()
     expect(patched.body.expiresAt).toBeUndefined()
     // The change applies to the next request at once.
-    const ctx = requestContext({ key, model: 'anthropic/claude-sonnet-4-5' })
-    await h.plugin.hooks!.auth!(ctx)
+    const ctx = h.request({ key, model: 'anthropic/claude-sonnet-4-5' })
+    expect(await h.auth(ctx)).toBeUndefined()
     expect(ctx.principal).toMatchObject({ name: 'alice-2', limits: { rpm: 20, tpm: 500 } })
 
     const rotated = await h.admin('POST', `/admin/keys/${id}/rotate`)
     expect(rotated.status).toBe(200)
     expect(rotated.body.id).toBe(id)
     expect(rotated.body.key).not.toBe(key)
-    expect((await gatewayErrorOf(() => h.plugin.hooks!.auth!(requestContext({ key }))))?.status).toBe(401)
-    await h.plugin.hooks!.auth!(requestContext({ key: rotated.body.key }))
+    expect((await h.auth(h.request({ key })))?.status).toBe(401)
+    expect(await h.auth(h.request({ key: rotated.body.key }))).toBeUndefined()
 
     const revoked = await h.admin('DELETE', `/admin/keys/${id}`)
     expect(revoked.status).toBe(200)
     expect(revoked.body.status).toBe('revoked')
-    expect((await gatewayErrorOf(() => h.plugin.hooks!.auth!(requestContext({ key: rotated.body.key }))))?.status).toBe(401)
+    expect((await h.auth(h.request({ key: rotated.body.key })))?.status).toBe(401)
     expect((await h.admin('DELETE', `/admin/keys/${id}`)).status).toBe(200) // idempotent
     expect((await h.admin('POST', `/admin/keys/${id}/rotate`)).status).toBe(409)
     expect((await h.admin('PATCH', `/admin/keys/${id}`, { name: 'x' })).status).toBe(409)

@@ -4,8 +4,9 @@
  * so every figure below is a whole number of cents.
  *
  * The mock bills one token per word: prompt = words of the message, completion = words of "echo: <message>".
- * The keys plugin reserves (body bytes / 4) + max_tokens tokens per request. Both are computed here from the
- * request itself, then the bounds the design promises are checked:
+ * The keys plugin reserves the core's input estimate (every string of the body, object keys included, at 4
+ * characters per token, rounded up) + max_tokens tokens per request. Both are computed here from the request
+ * itself, then the bounds the design promises are checked:
  *   - honest reservations (reservation >= real cost): the key never spends more than its budget;
  *   - requests whose real cost exceeds their reservation: overshoot is at most what the requests in flight
  *     cost beyond their reservations (at most floor(budget / reservation) of them are in flight at once).
@@ -36,7 +37,9 @@ const words = (text: string) => text.split(/\s+/).filter(Boolean).length
 /** A request body with what it reserves and what it really costs. */
 function priced(content: string, maxTokens: number) {
   const body = JSON.stringify({ model: MODEL, max_tokens: maxTokens, messages: [{ role: 'user', content }] })
-  const reserveUSD = (Math.ceil(Buffer.byteLength(body) / 4) + maxTokens) * USD_PER_TOKEN
+  // The strings of that body: its keys model, max_tokens, messages, role, content and the values MODEL, user, content.
+  const inputChars = 'model'.length + 'max_tokens'.length + 'messages'.length + 'role'.length + 'content'.length + MODEL.length + 'user'.length + content.length
+  const reserveUSD = (Math.ceil(inputChars / 4) + maxTokens) * USD_PER_TOKEN
   const costUSD = (words(content) + words(`echo: ${content}`)) * USD_PER_TOKEN
   return { body, reserveUSD, costUSD }
 }
@@ -112,7 +115,7 @@ describe('a monthly budget under 50 concurrent requests', () => {
 
   it('bounds the overshoot by what in-flight requests cost beyond their reservations', async () => {
     const maxUSD = 5
-    // One-letter words: the body is ~2 bytes per word (half a token reserved), the mock bills 2 tokens per word.
+    // One-letter words: ~2 characters per word (half a token reserved), the mock bills 2 tokens per word.
     const request = priced(Array.from({ length: 100 }, () => 'a').join(' '), 1)
     expect(request.costUSD).toBeGreaterThan(request.reserveUSD) // the premise of this case
     const { id, key } = await createBudgetKey('under-reserved', maxUSD)

@@ -1,20 +1,30 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import type { RequestContext } from '../../core/types.ts'
+/**
+ * Budgets on the plugin harness: `admit` runs auth and limit as the pipeline does (the plan set by hand, as a
+ * router would), `finish` ends the request as the pipeline does — the usage plugin's cost is recorded, then the
+ * budget's settle function (returned by its limit hook) releases the reservation with the real cost.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { Context } from '../../core/context.ts'
 import { periodStart } from '../../plugins/keys/budget.ts'
 import { worstCaseCostUSD } from '../../plugins/keys/estimate.ts'
-import { gatewayErrorOf, memoryUsageServices, recordFor, requestContext, startKeys, type Harness } from './helpers.ts'
+import { governor } from '../../plugins/governor/index.ts'
+import type { SluicePlugin } from '../../core/types.ts'
+import { createTestGateway, scriptedProvider, testContext, type ScriptedReply } from '../../testing/index.ts'
+import { definePlugin } from '../../core/index.ts'
+import { keys } from '../../plugins/keys/index.ts'
+import { memoryUsageServices, startKeys, type KeyRequest, type KeysRig } from './helpers.ts'
 
 const PRICES = { 'openai/gpt-4o-mini': { input: 1e-6, output: 4e-6 }, 'openai/gpt-4o': { input: 5e-6, output: 20e-6 } }
 const BODY = { model: 'openai/gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'x'.repeat(200) }] }
 
-let harness: Harness | undefined
+let harness: KeysRig | undefined
 afterEach(async () => {
   await harness?.close()
   harness = undefined
 })
 
-async function budgetedKey(budget: { maxUSD: number; period?: string }, withServices = true) {
-  const h = (harness = await startKeys())
+async function budgetedKey(budget: { maxUSD: number; period?: string }, withServices = true, others: SluicePlugin[] = []) {
+  const h = (harness = await startKeys({}, { others }))
   const usage = memoryUsageServices(PRICES)
   if (withServices) {
     h.services.set('pricing', usage.pricing)
@@ -24,21 +34,21 @@ async function budgetedKey(budget: { maxUSD: number; period?: string }, withServ
   return { h, usage, id: body.id as string, key: body.key as string }
 }
 
-/** A gate-phase pass as the core runs it: auth, route (plan set by hand), limit. */
-async function admit(h: Harness, key: string, init: Parameters<typeof requestContext>[0] = {}): Promise<{ ctx: RequestContext; refused?: any }> {
-  const ctx = requestContext({ key, body: BODY, model: 'openai/gpt-4o-mini', ...init })
-  const refused = await gatewayErrorOf(async () => {
-    await h.plugin.hooks!.auth!(ctx)
-    await h.plugin.hooks!.limit!(ctx)
-  })
+/** The gate phases as the core runs them: auth, route (plan set by hand), limit. */
+async function admit(h: KeysRig, key: string, init: KeyRequest = {}): Promise<{ ctx: Context; refused?: any }> {
+  const model = init.model ?? BODY.model
+  const ctx = h.request({ key, model, body: { ...BODY, model }, ...init })
+  const refused = (await h.auth(ctx)) ?? (await h.limit(ctx))
   return { ctx, refused }
 }
 
-/** The end of a request as the core runs it: the usage plugin counts the cost, then keys settles. */
-function finish(h: Harness, usage: ReturnType<typeof memoryUsageServices>, ctx: RequestContext, costUSD: number) {
+/** The end of a request as the core runs it: the usage plugin counts the cost, then the settle functions run. */
+async function finish(h: KeysRig, usage: ReturnType<typeof memoryUsageServices>, ctx: Context, costUSD: number, status = 200) {
   if (ctx.principal && costUSD > 0) usage.recordCost(ctx.principal.id, h.clock.now(), costUSD)
-  return h.plugin.hooks!.record!(recordFor(ctx, costUSD), ctx)
+  return h.finish(ctx, { status, outcome: status === 200 ? 'ok' : 'error', costUSD })
 }
+
+const reservedUSD = async (h: KeysRig, id: string): Promise<number> => (await h.admin('GET', `/admin/keys/${id}/spend`)).body.reservedUSD
 
 describe('budget periods', () => {
   it('start at UTC midnight, Monday, the 1st, or never', () => {
@@ -54,7 +64,7 @@ describe('budget periods', () => {
 
 describe('budget enforcement', () => {
   it('admits 50 concurrent requests only up to the budget, then settles to the real cost', async () => {
-    const probe = requestContext({ body: BODY, plan: [{ provider: 'openai', model: 'gpt-4o-mini' }] })
+    const probe = testContext({ body: BODY, plan: [{ provider: 'openai', model: 'gpt-4o-mini' }] })
     const worst = worstCaseCostUSD(probe, memoryUsageServices(PRICES).pricing, 4096)
     expect(worst).toBeGreaterThan(0)
     const { h, usage, id, key } = await budgetedKey({ maxUSD: worst * 10.5, period: 'month' })
@@ -68,11 +78,15 @@ describe('budget enforcement', () => {
       expect(refused.type).toBe('insufficient_quota')
       expect(refused.code).toBe('insufficient_quota')
     }
-    expect((await h.admin('GET', `/admin/keys/${id}/spend`)).body.reservedUSD).toBeCloseTo(worst * 10, 12)
-    // Refused requests still reach `record`; they hold no reservation to release.
-    for (const { ctx } of wave1.filter((r) => r.refused)) await finish(h, usage, ctx, 0)
+    expect(await reservedUSD(h, id)).toBeCloseTo(worst * 10, 12)
+    // Refused requests end too, but hold no reservation: the budget gave them no settle function.
+    for (const { ctx } of wave1.filter((r) => r.refused)) {
+      expect(ctx.settles).toHaveLength(0)
+      await finish(h, usage, ctx, 0, 403)
+    }
+    expect(await reservedUSD(h, id)).toBeCloseTo(worst * 10, 12)
     for (const { ctx } of admitted1) await finish(h, usage, ctx, worst / 2)
-    expect((await h.admin('GET', `/admin/keys/${id}/spend`)).body.reservedUSD).toBeCloseTo(0, 12)
+    expect(await reservedUSD(h, id)).toBeCloseTo(0, 12)
 
     // Wave 2, interleaved: requests finish while others are admitted. 5.5 worst-cases are left.
     const wave2 = await Promise.all(
@@ -119,9 +133,13 @@ describe('budget enforcement', () => {
       { provider: 'openai', model: 'gpt-4o-mini' },
       { provider: 'openai', model: 'gpt-4o' },
     ]
-    const { ctx } = await admit(h, key, { model: 'fast', plan })
-    const dear = worstCaseCostUSD(requestContext({ body: BODY, plan: [plan[1]!] }), memoryUsageServices(PRICES).pricing, 4096)
-    expect(ctx.state.keys.reservation.amountUSD).toBeCloseTo(dear, 15)
+    const { id } = (await h.admin('GET', '/admin/keys')).body.data[0]
+    expect((await admit(h, key, { model: 'fast', plan })).refused).toBeUndefined()
+    const dear = worstCaseCostUSD(testContext({ body: { ...BODY, model: 'fast' }, plan: [plan[1]!] }), memoryUsageServices(PRICES).pricing, 4096)
+    // The core's estimates: the body's strings and keys (model 5 + fast 4 + max_tokens 10 + messages 8 + role 4 +
+    // user 4 + content 7 + 200 x's = 242 characters) are 61 input tokens; the output is max_tokens 100. At gpt-4o:
+    expect(dear).toBeCloseTo(61 * 5e-6 + 100 * 20e-6, 15)
+    expect(await reservedUSD(h, id)).toBeCloseTo(dear, 15)
   })
 
   it('refuses a budgeted key on an unpriced model with 403', async () => {
@@ -144,11 +162,77 @@ describe('budget enforcement', () => {
     expect((await admit(h, body.key)).refused).toBeUndefined()
   })
 
-  it('settles a reservation once, whatever the record hook is called with', async () => {
+  it('the settle function its limit hook returns settles the reservation exactly once', async () => {
     const { h, usage, id, key } = await budgetedKey({ maxUSD: 1 })
     const { ctx } = await admit(h, key)
-    await finish(h, usage, ctx, 0.001)
-    await h.plugin.hooks!.record!(recordFor(ctx, 0.001), ctx)
-    expect((await h.admin('GET', `/admin/keys/${id}/spend`)).body.reservedUSD).toBe(0)
+    expect(ctx.settles).toHaveLength(1)
+    const [settle] = ctx.settles
+    expect(await reservedUSD(h, id)).toBeGreaterThan(0)
+    const record = await finish(h, usage, ctx, 0.001)
+    expect(await reservedUSD(h, id)).toBe(0)
+    await settle!(record) // again: nothing more is released or counted
+    const spend = (await h.admin('GET', `/admin/keys/${id}/spend`)).body
+    expect(spend.reservedUSD).toBe(0)
+    expect(spend.spentUSD.month).toBeCloseTo(0.001, 12)
+  })
+
+  it('releases the reservation of a request a later gate refused (the governor, after keys)', async () => {
+    const { h, usage, id, key } = await budgetedKey({ maxUSD: 1 }, true, [governor({ perKey: { rpm: 1, burst: 1 } })])
+    const first = await admit(h, key)
+    expect(first.refused).toBeUndefined()
+    const worst = await reservedUSD(h, id)
+    expect(worst).toBeGreaterThan(0)
+
+    const second = await admit(h, key)
+    expect(second.refused).toMatchObject({ status: 429, code: 'rate_limit_exceeded' })
+    // The budget had reserved for it before the governor refused: its settle function is pending.
+    expect(second.ctx.settles).toHaveLength(1)
+    expect(await reservedUSD(h, id)).toBeCloseTo(2 * worst, 15)
+    await finish(h, usage, second.ctx, 0, 429)
+    expect(await reservedUSD(h, id)).toBeCloseTo(worst, 15)
+    await finish(h, usage, first.ctx, worst / 2)
+    expect(await reservedUSD(h, id)).toBe(0)
+  })
+})
+
+describe('budget settle functions in a gateway', () => {
+  const ADMIN = 'admin-key-for-budget-tests-0123456789'
+  const KEY = 'sk-test-budget-abort-0123456789abcdef'
+
+  /** pricing and spend from memory, as the usage plugin would provide them. */
+  const memoryUsage = definePlugin((services: ReturnType<typeof memoryUsageServices>) => ({
+    name: 'memory-usage',
+    setup(gw) {
+      gw.provide('pricing', services.pricing)
+      gw.provide('spend', services.spend)
+    },
+  }))
+
+  it('releases the reservation of a request the client aborts while the upstream is slow', async () => {
+    const slowThenQuick = (call: number): ScriptedReply => (call === 1 ? { text: 'never sent', delayMs: 600_000 } : { text: 'ok' })
+    const provider = scriptedProvider({ name: 'openai', models: ['gpt-4o-mini'], replies: slowThenQuick })
+    const gw = await createTestGateway({
+      adminKey: ADMIN,
+      plugins: [provider, memoryUsage(memoryUsageServices(PRICES)), keys({ keys: [{ name: 'budgeted', key: KEY, budget: { maxUSD: 1, period: 'month' } }] })],
+    })
+    try {
+      const reserved = async () => (await (await gw.fetch(`${gw.url}/admin/keys/cfg.budgeted/spend`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()).reservedUSD
+      const client = new AbortController()
+      const abandoned = gw.fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: JSON.stringify(BODY), signal: client.signal,
+      })
+      await vi.waitFor(() => expect(provider.calls).toHaveLength(1)) // admitted, reserved, waiting on the upstream
+      expect(await reserved()).toBeGreaterThan(0)
+
+      client.abort()
+      expect((await abandoned).status).toBe(499)
+      const [record] = await gw.waitForRecords(1)
+      expect(record).toMatchObject({ outcome: 'client_abort', principalId: 'cfg.budgeted' })
+      expect(await reserved()).toBe(0)
+      // The key still works: nothing is left held.
+      expect((await gw.chat(BODY, { authorization: `Bearer ${KEY}` })).status).toBe(200)
+    } finally {
+      await gw.close()
+    }
   })
 })

@@ -2,9 +2,9 @@ import { runCommand, type CommandDef } from 'citty'
 import { afterEach, describe, expect, it } from 'vitest'
 import { keysCli, parseCreateArgs } from '../../plugins/keys/cli.ts'
 import { keysOptionsSchema } from '../../plugins/keys/schema.ts'
-import { gatewayErrorOf, requestContext, startKeys, type Harness } from './helpers.ts'
+import { startKeys, type KeysRig } from './helpers.ts'
 
-let harness: Harness | undefined
+let harness: KeysRig | undefined
 afterEach(async () => {
   await harness?.close()
   harness = undefined
@@ -23,8 +23,8 @@ describe('sluice keys', () => {
     const { h, lines, run } = await cli()
     await run('create', '--name', 'cli-user', '--models', 'openai/*, fast', '--budget', '20', '--period', 'week', '--rpm', '30', '--tags', 'team=a,env=dev', '--expires', '30d')
     const key = lines.join('\n').match(/sk-sluice-\S+/)![0]
-    const ctx = requestContext({ key, model: 'fast' })
-    await h.plugin.hooks!.auth!(ctx)
+    const ctx = h.request({ key, model: 'fast' })
+    expect(await h.auth(ctx)).toBeUndefined()
     expect(ctx.principal).toMatchObject({
       name: 'cli-user',
       models: ['openai/*', 'fast'],
@@ -47,7 +47,7 @@ describe('sluice keys', () => {
     expect(lines[0]).toContain('Revoked')
     // The CLI is another process: a running gateway without pub/sub drops its cached copy within its TTL.
     h.clock.advance(1000)
-    expect((await gatewayErrorOf(() => h.plugin.hooks!.auth!(requestContext({ key }))))?.status).toBe(401)
+    expect((await h.auth(h.request({ key })))?.status).toBe(401)
     lines.length = 0
     await run('list', '--json')
     expect(JSON.parse(lines[0]!)[0].status).toBe('revoked')

@@ -112,6 +112,8 @@ export async function startKeysRig(name: string) {
   return {
     mock,
     gateway,
+    /** The run's directory: `usage.db` (SQLite usage store) and `kv/` (key storage). */
+    dir: dir.path,
     admin: adminApi(gateway.url),
     async close() {
       await gateway.close()

@@ -6,9 +6,9 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatKey, newSecret } from '../../plugins/keys/key-format.ts'
 import { KeyCache } from '../../plugins/keys/key-cache.ts'
-import { gatewayErrorOf, requestContext, startKeys, type Harness } from './helpers.ts'
+import { startKeys, type KeysRig } from './helpers.ts'
 
-let h: Harness
+let h: KeysRig
 let realKey: string
 let realId: string
 beforeAll(async () => {
@@ -36,7 +36,7 @@ describe('brute force of keys', () => {
     await fc.assert(
       fc.asyncProperty(malformedKey(), fc.constantFrom('authorization', 'x-api-key') as fc.Arbitrary<'authorization' | 'x-api-key'>, async (token, header) => {
         fc.pre(token !== realKey)
-        const error = await gatewayErrorOf(() => h.plugin.hooks!.auth!(requestContext({ key: token, header })))
+        const error = await h.auth(h.request({ key: token, header }))
         expect(error?.status).toBe(401)
         if (token.length >= 12) expect(error!.message).not.toContain(token)
       }),
@@ -44,10 +44,10 @@ describe('brute force of keys', () => {
     )
   })
 
-  it('keeps the cache of unknown ids bounded under a flood of random ids', async () => {
-    const cache = new KeyCache({ positiveTtlMs: 5000, negativeTtlMs: 1000, now: () => 0, load: async () => undefined })
-    for (let i = 0; i < 10_050; i++) await cache.get(String(i).padStart(12, '0'))
-    expect(cache.size).toBe(10_000)
+  it('keeps nothing in memory for a flood of random unknown ids', async () => {
+    const cache = new KeyCache({ positiveTtlMs: 5000, now: () => 0, load: async () => undefined })
+    for (let i = 0; i < 10_050; i++) await cache.load(String(i).padStart(12, '0'))
+    expect(cache.size).toBe(0)
   })
 })
 

@@ -1,14 +1,14 @@
 /**
- * The keys plugin on the core's own plugin host (test/helpers/plugin-host.ts), with a fake clock; `admin()`
- * calls the admin routes with the admin key.
+ * The keys plugin on the testing kit's plugin harness (the core's own PluginHost), with a fake clock: `auth` and
+ * `limit` run those phases as the pipeline does, `finish` ends a request as the pipeline does (settle functions,
+ * then record hooks), `admin()` calls the admin routes with the admin key.
  */
-import type { H3 } from 'h3'
 import type { LogObject } from 'consola'
 import type { Storage } from 'unstorage'
-import { startPluginHost } from '../helpers/plugin-host.ts'
-import { GatewayError } from '../../core/errors.ts'
-import { recordOf } from '../../core/context.ts'
-import type { Clock, ModelPrice, PluginContext, RequestContext, RequestRecord, Services, Target, Usage } from '../../core/types.ts'
+import { pluginHarness, type PluginHarness, type RecordInit } from '../../testing/index.ts'
+import type { Context } from '../../core/context.ts'
+import type { GatewayError } from '../../core/errors.ts'
+import type { Clock, InboundApi, ModelPrice, PluginContext, RequestRecord, Services, SluicePlugin, Target } from '../../core/types.ts'
 import { keys, type KeysPluginOptions } from '../../plugins/keys/index.ts'
 
 export interface FakeClock extends Clock {
@@ -29,38 +29,68 @@ export function fakeClock(start = Date.UTC(2025, 0, 15, 12, 0, 0)): FakeClock {
   }
 }
 
-export interface Harness {
-  plugin: ReturnType<typeof keys>
+/** A request as a test describes it: the key it presents (and in which header), its model, body and plan. */
+export interface KeyRequest {
+  key?: string
+  header?: 'authorization' | 'x-api-key'
+  model?: string
+  body?: Record<string, unknown>
+  plan?: Target[]
+  api?: InboundApi
+}
+
+export interface KeysRig {
+  harness: PluginHarness
+  /** The keys plugin's own context (its storage namespace, services, routes). */
   gw: PluginContext
-  app: H3
   clock: FakeClock
   storage: Storage
   services: Map<string, unknown>
   logs: LogObject[]
-  /** Calls an admin route; unexpected (non-GatewayError) throws come back as 500 so tests can catch them. */
+  /** A request context as the pipeline builds it, with the key in its headers. */
+  request(init?: KeyRequest): Context
+  /** Runs the auth phase: undefined when it passed (then `ctx.principal` is set), else the GatewayError. */
+  auth(ctx: Context): Promise<GatewayError | undefined>
+  /** Runs the limit phase (the budget); its settle function lands in `ctx.settles`. */
+  limit(ctx: Context): Promise<GatewayError | undefined>
+  /** Ends a request as the pipeline does: settle functions once, then record hooks. */
+  finish(ctx: Context, init?: RecordInit): Promise<RequestRecord>
+  /** Calls an admin route; the body comes back parsed when it is JSON. */
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>
   close(): Promise<void>
 }
 
+const DEFAULT_MODEL = 'openai/gpt-4o-mini'
+
+/** keys() (plus any `others`, after it in config order) on the plugin harness. */
 export async function startKeys(
   options: KeysPluginOptions = {},
-  env: { storage?: Storage; clock?: FakeClock } = {},
-): Promise<Harness> {
+  env: { storage?: Storage; clock?: FakeClock; others?: SluicePlugin[] } = {},
+): Promise<KeysRig> {
   const clock = env.clock ?? fakeClock()
-  const plugin = keys(options)
-  const host = await startPluginHost([plugin], { storage: env.storage, clock })
+  const harness = await pluginHarness([keys(options), ...(env.others ?? [])], { storage: env.storage, clock })
   return {
-    plugin,
-    gw: host.context(plugin.name),
-    app: host.app,
+    harness,
+    gw: harness.pluginContext('keys'),
     clock,
-    storage: host.storage,
-    services: host.services,
-    logs: host.logs,
+    storage: harness.storage,
+    services: harness.services,
+    logs: harness.logs,
+    request(init = {}) {
+      const headers: Record<string, string> = {}
+      if (init.key !== undefined) {
+        if ((init.header ?? 'authorization') === 'authorization') headers.authorization = `Bearer ${init.key}`
+        else headers['x-api-key'] = init.key
+      }
+      return harness.context({ model: init.model ?? DEFAULT_MODEL, body: init.body, plan: init.plan, api: init.api, headers })
+    },
+    auth: (ctx) => harness.gate('auth', ctx),
+    limit: (ctx) => harness.gate('limit', ctx),
+    finish: (ctx, init) => harness.finish(ctx, init),
     async admin(method, path, body) {
       const init: RequestInit = { method, headers: { 'content-type': 'application/json' } }
       if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body)
-      const response = await host.adminRequest(path, init)
+      const response = await harness.adminRequest(path, init)
       const text = await response.text()
       let parsed: unknown = text
       try {
@@ -68,60 +98,7 @@ export async function startKeys(
       } catch {}
       return { status: response.status, body: parsed }
     },
-    close: () => host.close(),
-  }
-}
-
-export function emptyUsage(): Usage {
-  return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false }
-}
-
-export function requestContext(init: {
-  key?: string
-  header?: 'authorization' | 'x-api-key'
-  model?: string
-  body?: Record<string, unknown>
-  plan?: Target[]
-  api?: RequestContext['api']
-  now?: number
-}): RequestContext {
-  const model = init.model ?? 'openai/gpt-4o-mini'
-  const body = init.body ?? { model, messages: [{ role: 'user', content: 'hello' }] }
-  const headers = new Headers({ 'content-type': 'application/json' })
-  if (init.key !== undefined) {
-    if ((init.header ?? 'authorization') === 'authorization') headers.set('authorization', `Bearer ${init.key}`)
-    else headers.set('x-api-key', init.key)
-  }
-  return {
-    id: `req_${Math.random().toString(36).slice(2)}`,
-    request: new Request('http://gateway.test/v1/chat/completions', { method: 'POST', headers, body: JSON.stringify(body) }),
-    api: init.api ?? 'openai-chat',
-    body,
-    model,
-    stream: false,
-    clientWantsStreamUsage: false,
-    plan: init.plan ?? [],
-    signal: new AbortController().signal,
-    usage: emptyUsage(),
-    responseHeaders: new Headers(),
-    state: {},
-    startedAt: init.now ?? Date.now(),
-    attempts: 0,
-  }
-}
-
-export function recordFor(ctx: RequestContext, costUSD: number | undefined, status = 200): RequestRecord {
-  return { ...recordOf(ctx, status, status === 200 ? 'ok' : 'error', ctx.startedAt + 1), costUSD }
-}
-
-/** Calls a hook, returning the GatewayError it threw (or undefined); any other throw fails the test. */
-export async function gatewayErrorOf(run: () => unknown): Promise<GatewayError | undefined> {
-  try {
-    await run()
-    return undefined
-  } catch (error) {
-    if (GatewayError.is(error)) return error
-    throw error
+    close: () => harness.close(),
   }
 }
 

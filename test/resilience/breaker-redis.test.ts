@@ -4,7 +4,7 @@ import { CircuitRegistry } from '../../plugins/breaker/registry.ts'
 import { startRedisSync, type RedisSync } from '../../plugins/breaker/redis-sync.ts'
 import { breaker } from '../../plugins/breaker/index.ts'
 import type { CircuitSettings } from '../../plugins/breaker/circuit.ts'
-import { createTestGateway, FakeClock, fakeProvider } from './harness.ts'
+import { FakeClock, fakeProvider, resilienceGateway } from './fakes.ts'
 
 const url = process.env.REDIS_URL
 if (!url) console.warn('breaker-redis tests skipped: set REDIS_URL (e.g. redis://127.0.0.1:6379) to run them')
@@ -68,19 +68,25 @@ describe.skipIf(!url)('breaker: state shared through Redis', () => {
     expect(two.registry.states()).toEqual([{ target: 'p/m', state: 'closed', failures: 0, requests: 0 }])
   })
 
-  it('the plugin connects in setup and disconnects in its teardown', async () => {
-    const clock = new FakeClock()
-    const plugin = breaker({ redis: url, redisPrefix: prefix, minRequests: 1, clock })
-    const teardowns: Array<() => unknown> = []
-    const setup = plugin.setup!
-    plugin.setup = async (gw) => {
-      const teardown = await setup(gw)
-      if (typeof teardown === 'function') teardowns.push(teardown)
-    }
-    const gateway = await createTestGateway([plugin], [fakeProvider('q', [500])], clock)
+  it('the plugin connects when the gateway starts, shares what it opens, and disconnects in its teardown', async () => {
+    const pluginPrefix = `${prefix}:plugin`
+    const channel = `${pluginPrefix}:transitions`
+    const redis = new Redis(url!)
+    const subscribers = async () => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]
+    const other = new CircuitRegistry(settings, 100, () => new FakeClock())
+    const otherSync = startRedisSync(url!, pluginPrefix, other, { warn: () => {} })
+    syncs.push(otherSync)
+    await otherSync.ready
+    expect(await subscribers()).toBe(1) // the other replica only
+
+    const gateway = await resilienceGateway([fakeProvider('q', [500]), breaker({ redis: url, redisPrefix: pluginPrefix, minRequests: 1 })])
+    await vi.waitFor(async () => expect(await subscribers()).toBe(2))
     await gateway.request('q/m')
-    expect(gateway.gw.inject('breakers')!.states()[0]!.state).toBe('open')
-    expect(teardowns).toHaveLength(1)
-    await teardowns[0]!()
+    expect(gateway.breakers().states()[0]!.state).toBe('open')
+    await vi.waitFor(() => expect(other.blockedFor({ provider: 'q', model: 'm' })).toBeGreaterThan(0))
+
+    await gateway.close()
+    await vi.waitFor(async () => expect(await subscribers()).toBe(1))
+    await redis.quit()
   })
 })

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { GatewayError } from '../../core/errors.ts'
-import { timeoutError } from '../../core/upstream.ts'
 import { breaker, Circuit, type CircuitSettings } from '../../plugins/breaker/index.ts'
-import { breakersOf, createTestGateway, FakeClock, fakeProvider, servedBy, statusOf } from './harness.ts'
+import { scriptedProvider } from '../../testing/index.ts'
+import { FakeClock, fakeProvider, resilienceGateway, turnsUntil } from './fakes.ts'
 
 const settings: CircuitSettings = { failureRatio: 0.5, minRequests: 4, windowMs: 10_000, buckets: 10, cooldownMs: 5_000, maxCooldownMs: 60_000, halfOpenProbes: 1 }
 
@@ -87,121 +86,116 @@ describe('breaker plugin', () => {
     const clock = new FakeClock()
     let healthy = false
     const p = fakeProvider('p', () => (healthy ? 'ok' : 500), clock)
-    const gateway = await createTestGateway([breaker(options)], [p], clock)
-    for (let i = 0; i < 4; i++) expect(statusOf(await gateway.request('p/m'))).toBe(500)
-    expect(breakersOf(gateway).states()).toEqual([{ target: 'p/m', state: 'open', failures: 4, requests: 4 }])
+    const gateway = await resilienceGateway([p, breaker(options)], clock)
+    for (let i = 0; i < 4; i++) expect((await gateway.request('p/m')).status).toBe(500)
+    expect(gateway.breakers().states()).toEqual([{ target: 'p/m', state: 'open', failures: 4, requests: 4 }])
 
     const refused = await gateway.request('p/m')
-    expect(statusOf(refused)).toBe(503)
-    expect((refused as any).error.code).toBe('circuit_open')
-    expect((refused as any).error.retryAfter).toBe(5)
+    expect(refused.status).toBe(503)
+    expect(refused.error?.code).toBe('circuit_open')
+    expect(refused.headers.get('retry-after')).toBe('5')
+    expect(refused.record).toMatchObject({ status: 503, attempts: 0 })
     expect(p.calls).toHaveLength(4)
 
     clock.advance(5_000)
     healthy = true
-    expect(breakersOf(gateway).states()[0]!.state).toBe('half-open')
-    expect(servedBy(await gateway.request('p/m'))).toBe('p/m')
-    expect(breakersOf(gateway).states()[0]!.state).toBe('closed')
+    expect(gateway.breakers().states()[0]!.state).toBe('half-open')
+    expect((await gateway.request('p/m')).servedBy).toBe('p/m')
+    expect(gateway.breakers().states()[0]!.state).toBe('closed')
     expect(p.calls).toHaveLength(5)
   })
 
   it('counts only configured failures: a 400 is a sign of life', async () => {
-    const p = fakeProvider('p', [400])
-    const gateway = await createTestGateway([breaker(options)], [p])
+    const gateway = await resilienceGateway([fakeProvider('p', [400]), breaker(options)])
     for (let i = 0; i < 6; i++) await gateway.request('p/m')
-    expect(breakersOf(gateway).states()[0]).toMatchObject({ state: 'closed', failures: 0, requests: 6 })
+    expect(gateway.breakers().states()[0]).toMatchObject({ state: 'closed', failures: 0, requests: 6 })
   })
 
   it('counts timeouts, connection errors, 429 and resolved 5xx by default', async () => {
-    const p = fakeProvider('p', ['timeout', 'connection', 429, 'resolved-500'])
-    const gateway = await createTestGateway([breaker({ minRequests: 10 })], [p])
+    const gateway = await resilienceGateway([fakeProvider('p', ['timeout', 'connection', 429, 'resolved-500']), breaker({ minRequests: 10 })])
     for (let i = 0; i < 4; i++) await gateway.request('p/m')
-    expect(breakersOf(gateway).states()[0]).toMatchObject({ failures: 4, requests: 4 })
+    expect(gateway.breakers().states()[0]).toMatchObject({ failures: 4, requests: 4 })
   })
 
   it('failOn narrows what counts', async () => {
-    const p = fakeProvider('p', [429, 500])
-    const gateway = await createTestGateway([breaker({ minRequests: 10, failOn: ['5xx'] })], [p])
+    const gateway = await resilienceGateway([fakeProvider('p', [429, 500]), breaker({ minRequests: 10, failOn: ['5xx'] })])
     await gateway.request('p/m')
     await gateway.request('p/m')
-    expect(breakersOf(gateway).states()[0]).toMatchObject({ failures: 1, requests: 2 })
+    expect(gateway.breakers().states()[0]).toMatchObject({ failures: 1, requests: 2 })
   })
 
   it('a client abort neither counts nor keeps a probe slot', async () => {
     const clock = new FakeClock()
     let mode: 'fail' | 'hang' | 'ok' = 'fail'
     const p = fakeProvider('p', () => (mode === 'fail' ? 500 : mode), clock)
-    const gateway = await createTestGateway([breaker(options)], [p], clock)
+    const gateway = await resilienceGateway([p, breaker(options)], clock)
     for (let i = 0; i < 4; i++) await gateway.request('p/m')
     clock.advance(5_000)
     mode = 'hang'
     const controller = new AbortController()
     const pending = gateway.request('p/m', { signal: controller.signal })
-    await Promise.resolve()
+    await turnsUntil(() => p.calls.length === 5) // the probe reached the provider
     controller.abort(new DOMException('gone', 'AbortError'))
-    expect(((await pending) as any).error.name).toBe('AbortError')
+    expect((await pending).record.outcome).toBe('client_abort')
+    expect(gateway.breakers().states()[0]!.state).toBe('half-open')
     mode = 'ok'
-    expect(servedBy(await gateway.request('p/m'))).toBe('p/m')
+    expect((await gateway.request('p/m')).servedBy).toBe('p/m')
+    expect(gateway.breakers().states()[0]!.state).toBe('closed')
   })
 
   it('a stream that breaks after its first byte counts as a failure once it broke; a completed or abandoned one does not', async () => {
     const clock = new FakeClock()
-    let ending: 'complete' | 'idle' | 'abandon' = 'idle'
-    const chunk = new TextEncoder().encode('data: {}\n\n')
-    const streamer = {
-      name: 'p',
-      formats: ['openai-chat' as const],
-      async call() {
-        async function* body() {
-          yield chunk
-          if (ending === 'idle') throw timeoutError('idle', 300)
-          yield chunk
-        }
-        return { status: 200, headers: new Headers(), format: 'openai-chat' as const, stream: body() }
-      },
-    }
-    const gateway = await createTestGateway([breaker(options)], [streamer], clock)
-    const consume = async (stopEarly = false) => {
-      const result = await gateway.request('p/m')
-      if (!result.ok) return result
-      const iterator = result.response.stream![Symbol.asyncIterator]()
-      await iterator.next()
-      if (stopEarly) await iterator.return!()
-      else await iterator.next().then(() => iterator.next()).catch(() => {})
-      return result
-    }
-    const counts = () => breakersOf(gateway).states()[0]!
+    // stall: one chunk, then an idle timeout; ok: a complete stream; linger: one chunk, then waits for the client
+    let ending: 'stall' | 'ok' | 'linger' = 'stall'
+    const gateway = await resilienceGateway([fakeProvider('p', () => ending), breaker(options)], clock)
+    const counts = () => gateway.breakers().states()[0]!
 
-    await consume()
+    const broken = await gateway.request('p/m', { stream: true })
+    expect(broken.status).toBe(200)
+    expect(broken.record).toMatchObject({ status: 504, outcome: 'timeout_error' })
     expect(counts()).toMatchObject({ state: 'closed', failures: 1, requests: 1 })
-    ending = 'complete'
-    await consume()
+    ending = 'ok'
+    expect((await gateway.request('p/m', { stream: true })).record.outcome).toBe('ok')
     expect(counts()).toMatchObject({ failures: 1, requests: 2 })
-    ending = 'abandon'
-    await consume(true) // the client left: says nothing about the upstream
+    ending = 'linger'
+    const left = await gateway.request('p/m', { stream: true, leaveAfterFirstChunk: true })
+    expect(left.record.outcome).toBe('client_abort') // the client left: says nothing about the upstream
     expect(counts()).toMatchObject({ failures: 1, requests: 2 })
-    ending = 'idle'
-    await consume()
-    await consume()
+    ending = 'stall'
+    await gateway.request('p/m', { stream: true })
+    await gateway.request('p/m', { stream: true })
     expect(counts()).toMatchObject({ state: 'open', failures: 3, requests: 4 })
-    expect(statusOf(await gateway.request('p/m'))).toBe(503)
+    expect((await gateway.request('p/m', { stream: true })).status).toBe(503)
 
     // after the cooldown a streamed probe is judged at its first byte: it closes the circuit at once
     clock.advance(5_000)
-    const probe = await gateway.request('p/m')
-    expect(probe.ok).toBe(true)
+    ending = 'linger'
+    const probe = await gateway.request('p/m', { stream: true, leaveAfterFirstChunk: true })
+    expect(probe.status).toBe(200)
     expect(counts().state).toBe('closed')
+  })
+
+  it('judges a stream in the neutral view (deltas) the same way: broken counts, completed does not', async () => {
+    let dies = true
+    const p = scriptedProvider({ name: 'p', replies: () => (dies ? { text: 'one two three', dieAfter: 1 } : { text: 'one two three' }) })
+    const gateway = await resilienceGateway([p, breaker({ minRequests: 10 })])
+    const broken = await gateway.request('p/m', { stream: true })
+    expect(broken.text).toContain('connection_error')
+    expect(gateway.breakers().states()[0]).toMatchObject({ failures: 1, requests: 1 })
+    dies = false
+    expect((await gateway.request('p/m', { stream: true })).record.outcome).toBe('ok')
+    expect(gateway.breakers().states()[0]).toMatchObject({ failures: 1, requests: 2 })
   })
 
   it('provides blockedFor(target) for the router', async () => {
     const clock = new FakeClock()
-    const gateway = await createTestGateway([breaker(options)], [fakeProvider('p', [503])], clock)
+    const gateway = await resilienceGateway([fakeProvider('p', [503]), breaker(options)], clock)
     const target = { provider: 'p', model: 'm' }
-    expect(breakersOf(gateway).blockedFor(target)).toBe(0)
+    expect(gateway.breakers().blockedFor(target)).toBe(0)
     for (let i = 0; i < 4; i++) await gateway.request('p/m')
-    expect(breakersOf(gateway).blockedFor(target)).toBe(5_000)
+    expect(gateway.breakers().blockedFor(target)).toBe(5_000)
     clock.advance(2_000)
-    expect(breakersOf(gateway).blockedFor(target)).toBe(3_000)
+    expect(gateway.breakers().blockedFor(target)).toBe(3_000)
   })
 
   it('refuses bad options with one clear line', () => {
@@ -214,4 +208,3 @@ describe('breaker plugin', () => {
   })
 })
 
-export { GatewayError }

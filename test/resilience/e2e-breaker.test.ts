@@ -9,7 +9,7 @@
  * races the cooldown; the retry plugin (maxRetryAfterMs 2 s) does not wait that long and moves on at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { callsTo, chat, chatError, eventually, freshPair, recordsOf, requestId, sleep, startE2E, type E2E } from './e2e-helpers.ts'
+import { callsTo, chat, chatError, eventually, freshPair, recordsOf, sleep, startE2E, type E2E } from './e2e-helpers.ts'
 
 const COOLDOWN_MS = 1_000
 
@@ -50,12 +50,11 @@ describe('breaker', () => {
     const pair = freshPair()
     await openFirstTarget(pair, true)
     for (let i = 0; i < 5; i++) {
-      const id = requestId('skip')
-      const result = await chat(e2e.client, pair.alias, `skip ${i} [${pair.alpha}: error 500]`, { id })
+      const result = await chat(e2e.client, pair.alias, `skip ${i} [${pair.alpha}: error 500]`)
       expect(result.headers.get('x-sluice-provider')).toBe('b')
       expect(result.headers.get('x-sluice-attempts')).toBe('1')
-      await eventually(() => expect(recordsOf(id)).toHaveLength(1))
-      expect(recordsOf(id)[0]).toMatchObject({ status: 200, attempts: 1, provider: 'b' })
+      await eventually(() => expect(recordsOf(result.id)).toHaveLength(1))
+      expect(recordsOf(result.id)[0]).toMatchObject({ status: 200, attempts: 1, provider: 'b' })
     }
     expect(callsTo(e2e.a, pair.alpha)).toBe(3) // unchanged: the dead target was skipped, not called
     expect(callsTo(e2e.b, pair.beta)).toBe(8)
@@ -104,10 +103,9 @@ describe('breaker', () => {
     }
     const calls = callsTo(e2e.a, pair.alpha) + callsTo(e2e.b, pair.beta)
 
-    const id = requestId('all-open')
     const response = await fetch(`${e2e.gateway.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': id },
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: pair.alias, messages: [{ role: 'user', content: 'anyone?' }] }),
     })
     expect(response.status).toBe(503)
@@ -116,6 +114,7 @@ describe('breaker', () => {
     const body = await response.json()
     expect(body).toEqual({ error: { message: expect.stringContaining('circuit open'), type: 'api_error', param: null, code: 'circuit_open' } })
     expect(callsTo(e2e.a, pair.alpha) + callsTo(e2e.b, pair.beta)).toBe(calls)
+    const id = response.headers.get('x-request-id')
     await eventually(() => expect(recordsOf(id)).toHaveLength(1))
     expect(recordsOf(id)[0]).toMatchObject({ status: 503, attempts: 0 })
 

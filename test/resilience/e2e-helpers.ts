@@ -47,7 +47,8 @@ export function records(): RequestRecord[] {
   return ((globalThis as any).__sluiceResilienceRecords ??= [])
 }
 
-export function recordsOf(id: string): RequestRecord[] {
+/** The records of one request, by the gateway's own id (the response's `x-request-id`). */
+export function recordsOf(id: string | null | undefined): RequestRecord[] {
   return records().filter((record) => record.id === id)
 }
 
@@ -65,12 +66,18 @@ export function freshPair(): { alias: string; alpha: string; beta: string } {
 }
 
 let nonce = 0
-/** A unique request id per call, sent as x-request-id (the gateway echoes it and records under it). */
-export function requestId(label: string): string {
+/**
+ * A unique tag per request: put in its message (so the mocks' logs show which upstream calls carried it) and sent
+ * as the client's correlation id (`x-client-request-id`), which the gateway echoes and records as
+ * `clientRequestId`. The gateway keys the record by its own id, the response's `x-request-id`.
+ */
+export function uniqueTag(label: string): string {
   return `e2e-${label}-${process.pid}-${nonce++}`
 }
 
 export interface ChatResult {
+  /** The gateway's id for the request (`x-request-id`): the key of its record. */
+  id: string
   status: number
   headers: Headers
   text: string
@@ -79,12 +86,12 @@ export interface ChatResult {
 }
 
 /** One chat request through the official client; resolves with what the client saw or rejects with its APIError. */
-export async function chat(client: OpenAI, model: string, content: string, options: { stream?: boolean; id?: string } = {}): Promise<ChatResult> {
-  const headers = options.id ? { 'x-request-id': options.id } : undefined
+export async function chat(client: OpenAI, model: string, content: string, options: { stream?: boolean; clientId?: string } = {}): Promise<ChatResult> {
+  const headers = options.clientId ? { 'x-client-request-id': options.clientId } : undefined
   const messages = [{ role: 'user' as const, content }]
   if (!options.stream) {
     const { data, response } = await client.chat.completions.create({ model, messages }, { headers }).withResponse()
-    return { status: response.status, headers: response.headers, text: data.choices[0]?.message.content ?? '' }
+    return { id: response.headers.get('x-request-id')!, status: response.status, headers: response.headers, text: data.choices[0]?.message.content ?? '' }
   }
   const { data: stream, response } = await client.chat.completions.create({ model, messages, stream: true }, { headers }).withResponse()
   let text = ''
@@ -92,13 +99,13 @@ export async function chat(client: OpenAI, model: string, content: string, optio
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? ''
   } catch (error) {
     if (!(error instanceof OpenAI.APIError)) throw error
-    return { status: response.status, headers: response.headers, text, streamError: { message: error.message, code: error.code, type: error.type } }
+    return { id: response.headers.get('x-request-id')!, status: response.status, headers: response.headers, text, streamError: { message: error.message, code: error.code, type: error.type } }
   }
-  return { status: response.status, headers: response.headers, text }
+  return { id: response.headers.get('x-request-id')!, status: response.status, headers: response.headers, text }
 }
 
 /** The APIError a request fails with (fails the test if it succeeds). */
-export async function chatError(client: OpenAI, model: string, content: string, options: { stream?: boolean; id?: string } = {}): Promise<InstanceType<typeof OpenAI.APIError>> {
+export async function chatError(client: OpenAI, model: string, content: string, options: { stream?: boolean; clientId?: string } = {}): Promise<InstanceType<typeof OpenAI.APIError>> {
   try {
     const result = await chat(client, model, content, options)
     throw new Error(`expected an error, got ${result.status} "${result.text}"`)

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import OpenAI from 'openai'
-import { chat, eventually, records, recordsOf, requestId, startE2E, type E2E } from './e2e-helpers.ts'
+import { chat, eventually, records, recordsOf, startE2E, uniqueTag, type E2E } from './e2e-helpers.ts'
 
 let e2e: E2E
 beforeAll(async () => {
@@ -33,9 +33,9 @@ type Outcome =
   | { kind: 'answer' | 'stream-error'; status: number; headers: Headers }
   | { kind: 'error'; status: number; headers: Headers | undefined }
 
-async function send(alias: string, id: string, content: string, stream: boolean): Promise<Outcome> {
+async function send(alias: string, tag: string, content: string, stream: boolean): Promise<Outcome> {
   try {
-    const result = await chat(e2e.client, alias, content, { id, stream })
+    const result = await chat(e2e.client, alias, content, { clientId: tag, stream })
     return { kind: result.streamError ? 'stream-error' : 'answer', status: result.status, headers: result.headers }
   } catch (error) {
     // An APIError with a status is an HTTP answer; anything else (no response, a client timeout) fails the property.
@@ -44,9 +44,9 @@ async function send(alias: string, id: string, content: string, stream: boolean)
   }
 }
 
-/** Upstream requests (on either mock) that carried this request's message. */
-function upstreamAttempts(id: string): number {
-  const carries = (r: { body: any }) => JSON.stringify(r.body?.messages ?? '').includes(id)
+/** Upstream requests (on either mock) that carried this request's message (its tag). */
+function upstreamAttempts(tag: string): number {
+  const carries = (r: { body: any }) => JSON.stringify(r.body?.messages ?? '').includes(tag)
   return e2e.a.requests.filter(carries).length + e2e.b.requests.filter(carries).length
 }
 
@@ -56,18 +56,22 @@ describe('resilience end to end: properties', () => {
     await fc.assert(fc.asyncProperty(fc.array(request, { minLength: 8, maxLength: 24 }), async (batch) => {
       // Each run has targets (and circuits) of its own: `chaos-N` → a/chaos-N-alpha, b/chaos-N-beta.
       const alias = `chaos-${run++}`
-      const ids = batch.map(() => requestId('chaos'))
+      const tags = batch.map(() => uniqueTag('chaos'))
       const outcomes = await Promise.all(batch.map((r, i) =>
-        send(alias, ids[i]!, `chaos ${ids[i]}${scoped(`${alias}-alpha`, r.alpha)}${scoped(`${alias}-beta`, r.beta)}`, r.stream)))
+        send(alias, tags[i]!, `chaos ${tags[i]}${scoped(`${alias}-alpha`, r.alpha)}${scoped(`${alias}-beta`, r.beta)}`, r.stream)))
+      // Every response carries the gateway's own id (the key of its record) and echoes the client's.
+      const ids = outcomes.map((outcome) => outcome.headers?.get('x-request-id'))
+      outcomes.forEach((outcome, i) => expect(outcome.headers?.get('x-client-request-id')).toBe(tags[i]))
+      expect(new Set(ids).size).toBe(ids.length)
 
       await eventually(() => {
         for (const id of ids) expect(recordsOf(id)).toHaveLength(1)
       })
       outcomes.forEach((outcome, i) => {
-        const record = recordsOf(ids[i]!)[0]!
+        const record = recordsOf(ids[i])[0]!
         const attempts = Number(outcome.headers?.get('x-sluice-attempts'))
-        expect(outcome.headers?.get('x-request-id')).toBe(ids[i])
-        expect(attempts).toBe(upstreamAttempts(ids[i]!))
+        expect(record.clientRequestId).toBe(tags[i])
+        expect(attempts).toBe(upstreamAttempts(tags[i]!))
         expect(record.attempts).toBe(attempts)
         if (outcome.kind === 'answer') expect(record).toMatchObject({ status: 200, outcome: 'ok' })
         else if (outcome.kind === 'error') expect(record.status).toBe(outcome.status)

@@ -1,13 +1,13 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConfigError } from '../../core/errors.ts'
-import { sseEvent } from '../../core/sse.ts'
-import type { RequestContext } from '../../core/types.ts'
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
+import { ConfigError, GatewayError } from '../../core/errors.ts'
+import type { SluicePlugin, StreamDelta } from '../../core/types.ts'
+import { createTestGateway, scriptedProvider } from '../../testing/index.ts'
 import { usage as usagePlugin } from '../../plugins/usage/index.ts'
 import { resolveUsageOptions } from '../../plugins/usage/options.ts'
 import { countTextTokens } from '../../plugins/usage/tokens.ts'
-import { ManualClock, makeContext, makeRecord, readUntil, recordFrom, settle, startPlugins, tempDir, usage } from './helpers.ts'
+import { deltaProvider, ManualClock, openaiChunks, readUntil, serviceOf, settle, sseProvider, startPlugins, tempDir, textDeltas, usage, type FinishedRequest } from './helpers.ts'
 
 let dir: string
 let cleanup: () => void
@@ -42,96 +42,120 @@ describe('usage() options', () => {
 })
 
 describe('usage() plugin', () => {
-  const start = (options: Parameters<typeof usagePlugin>[0] = {}) => startPlugins([
-    usagePlugin({ sqlite: { file: join(dir, 'usage.db') }, spillFile: join(dir, 'spill.jsonl'), flushIntervalMs: 60_000, ...options }),
-  ])
+  const options = (): Parameters<typeof usagePlugin>[0] => ({ sqlite: { file: join(dir, 'usage.db') }, spillFile: join(dir, 'spill.jsonl'), flushIntervalMs: 60_000 })
+  const start = () => startPlugins([usagePlugin(options())])
+  /** A real gateway (the core's pipeline) with `plugins` and usage(); closed when the test ends. */
+  const gatewayWith = async (...plugins: SluicePlugin[]) => {
+    const gateway = await createTestGateway({ plugins: [...plugins, usagePlugin(options())] })
+    onTestFinished(() => gateway.close())
+    return gateway
+  }
+  const hello = (extra: Record<string, unknown> = {}) => ({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'Say hello.' }], ...extra })
+  const promptEstimate = countTextTokens('user') + countTextTokens('Say hello.') + 4
 
-  it('provides pricing, spend and recorder, and records each request with its cost', async () => {
-    const gw = await start()
-    const pricing = gw.inject('pricing')!
-    const recorder = gw.inject('recorder')!
+  it('provides pricing, usageEstimator, spend and recorder, and stores each request with the cost the core priced', async () => {
+    const gateway = await gatewayWith(scriptedProvider({ name: 'openai', models: ['gpt-4o'], replies: [{ text: 'Hello!', usage: { inputTokens: 1000, outputTokens: 100 } }] }))
+    const pricing = serviceOf(gateway, 'pricing')
     expect(pricing.price('openai', 'gpt-4o-2024-08-06')).toEqual(pricing.price('openai', 'gpt-4o'))
-    const record = makeRecord({ usage: usage({ inputTokens: 1000, outputTokens: 100 }) })
-    record.costUSD = pricing.cost(record.provider!, record.upstreamModel!, record.usage) // as the core does
-    await gw.record(record, makeContext())
-    expect(recorder.stats()).toMatchObject({ accepted: 1, queued: 1 })
-    await gw.stop() // teardown flushes
+    expect(serviceOf(gateway, 'usageEstimator')).toBeDefined()
+    expect((await gateway.chat(hello())).status).toBe(200)
+    const [record] = await gateway.waitForRecords(1)
+    expect(record!.usage).toEqual(usage({ inputTokens: 1000, outputTokens: 100 }))
+    expect(record!.costUSD).toBeCloseTo(1000 * 2.5e-6 + 100 * 10e-6, 12)
+    expect(serviceOf(gateway, 'recorder').stats()).toMatchObject({ accepted: 1, queued: 1 })
+    await gateway.close() // teardown flushes
     const db = new Database(join(dir, 'usage.db'), { readonly: true })
     const row = db.prepare('SELECT * FROM usage_records').get() as any
     db.close()
-    expect(row).toMatchObject({ id: record.id, input_tokens: 1000, output_tokens: 100, estimated: 0 })
-    expect(row.cost_usd).toBeCloseTo(1000 * 2.5e-6 + 100 * 10e-6, 12)
+    expect(row).toMatchObject({ id: record!.id, input_tokens: 1000, output_tokens: 100, estimated: 0 })
+    expect(row.cost_usd).toBeCloseTo(record!.costUSD!, 12)
   })
 
-  it('estimates a stream with no provider usage per event and prices the estimate', async () => {
-    const gw = await start()
-    const ctx = makeContext({ stream: true, attempts: 1, target: { provider: 'openai', model: 'gpt-4o' }, firstByteAt: Date.UTC(2025, 10, 20, 12, 0, 0) + 50 })
-    const [transform] = gw.streamTransforms(ctx)
-    const pieces = ['The sluice', ' gate opens', ' at dawn.']
-    for (const piece of pieces) transform!(sseEvent(JSON.stringify({ choices: [{ index: 0, delta: { content: piece } }] })), ctx)
-    const record = recordFrom(ctx, 200, 'ok')
-    record.costUSD = 0
-    await gw.record(record, ctx)
-    const output = pieces.reduce((sum, p) => sum + countTextTokens(p), 0)
-    const input = countTextTokens('user') + countTextTokens('Say hello.') + 4
-    expect(record.usage).toEqual(usage({ inputTokens: input, outputTokens: output, estimated: true }))
-    expect(record.costUSD).toBeCloseTo(input * 2.5e-6 + output * 10e-6, 12)
-    await gw.stop()
+  const pieces = ['The sluice', ' gate opens', ' at dawn.']
+  it.each([
+    ['in the neutral view (translated for the client)', () => deltaProvider({ name: 'openai', deltas: textDeltas(pieces) })],
+    ['as SSE bytes in the client\'s format (passed through)', () => sseProvider('openai', openaiChunks(pieces))],
+  ])('estimates a stream whose provider reports no usage, %s, from the deltas it saw; the core prices the estimate', async (_, provider) => {
+    const gateway = await gatewayWith(provider())
+    const response = await gateway.chat(hello({ stream: true }))
+    expect(await response.text()).toContain('gate opens')
+    const [record] = await gateway.waitForRecords(1)
+    const output = countTextTokens(pieces.join(''))
+    expect(record!.usage).toEqual(usage({ inputTokens: promptEstimate, outputTokens: output, estimated: true }))
+    expect(record!.costUSD).toBeCloseTo(promptEstimate * 2.5e-6 + output * 10e-6, 12)
+  })
+
+  it("estimates nothing when the provider's usage arrives in the stream", async () => {
+    const gateway = await gatewayWith(scriptedProvider({ name: 'openai', models: ['gpt-4o'], replies: [{ text: 'The sluice gate opens at dawn.', usage: { inputTokens: 11, outputTokens: 7 } }] }))
+    await (await gateway.chat(hello({ stream: true }))).text()
+    const [record] = await gateway.waitForRecords(1)
+    expect(record!.usage).toEqual(usage({ inputTokens: 11, outputTokens: 7 }))
+    expect(record!.costUSD).toBeCloseTo(11 * 2.5e-6 + 7 * 10e-6, 12)
   })
 
   it('records a client abort with the tokens seen so far', async () => {
-    const gw = await start()
-    const ctx = makeContext({ api: 'anthropic-messages', stream: true, attempts: 1, target: { provider: 'anthropic', model: 'claude-sonnet-4-5-20250929' } })
-    const [transform] = gw.streamTransforms(ctx)
-    ctx.usage.inputTokens = 25 // what message_start reported
-    ctx.usage.outputTokens = 1
-    transform!(sseEvent(JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Once upon a time, in a land far away' } }), 'content_block_delta'), ctx)
-    const record = recordFrom(ctx, 499, 'client_abort')
-    await gw.record(record, ctx)
-    expect(record.usage).toMatchObject({ inputTokens: 25, outputTokens: countTextTokens('Once upon a time, in a land far away'), estimated: true })
-    expect(record.costUSD).toBeCloseTo(25 * 3e-6 + record.usage.outputTokens * 15e-6, 12)
-    await gw.stop()
+    const story = 'Once upon a time, in a land far away'
+    // Anthropic reports input (and one output token) at the start, the rest only at the end, which never comes
+    const deltas: StreamDelta[] = [{ type: 'start', id: 'msg_1', usage: { inputTokens: 25, outputTokens: 1 } }, { type: 'text', text: story }]
+    const gateway = await gatewayWith(deltaProvider({ name: 'anthropic', format: 'anthropic-messages', deltas, thenHang: true }))
+    const client = new AbortController()
+    const response = await gateway.fetch('/v1/messages', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'anthropic/claude-sonnet-4-5-20250929', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'Tell me a story.' }] }),
+      signal: client.signal,
+    })
+    const { reader } = await readUntil(response.body!, (text) => text.includes('far away'))
+    client.abort(new DOMException('the client went away', 'AbortError'))
+    await reader.cancel()
+    const [record] = await gateway.waitForRecords(1)
+    expect(record).toMatchObject({ status: 499, outcome: 'client_abort' })
+    expect(record!.usage).toMatchObject({ inputTokens: 25, outputTokens: countTextTokens(story), estimated: true })
+    expect(record!.costUSD).toBeCloseTo(25 * 3e-6 + countTextTokens(story) * 15e-6, 12)
   })
 
-  it('records refused requests at zero tokens and zero cost', async () => {
-    const gw = await start()
-    const ctx = makeContext()
-    const record = recordFrom(ctx, 429, 'rate_limit_error')
-    await gw.record(record, ctx)
-    expect(record.usage).toEqual(usage())
-    expect(gw.inject('recorder')!.stats().accepted).toBe(1)
-    await gw.stop()
+  it('records refused requests at zero tokens, without a price', async () => {
+    const refuse: SluicePlugin = { name: 'refuse', hooks: { limit: () => { throw new GatewayError(429, 'slow down', { type: 'rate_limit_error' }) } } }
+    const gateway = await gatewayWith(scriptedProvider({ name: 'openai' }), refuse)
+    expect((await gateway.chat(hello())).status).toBe(429)
+    const [record] = await gateway.waitForRecords(1)
+    expect(record).toMatchObject({ status: 429, outcome: 'rate_limit_error', attempts: 0, provider: undefined })
+    expect(record!.usage).toEqual(usage())
+    expect(record!.costUSD).toBeUndefined()
+    expect(serviceOf(gateway, 'recorder').stats().accepted).toBe(1)
   })
 
   it('serves spend at once from the running total, then from the store, without counting twice', async () => {
+    const keyA = { principal: { id: 'key_a' } }
     const gw = await start()
     const spend = gw.inject('spend')!
-    const since = Date.UTC(2025, 10, 1)
+    const since = gw.clock.now() - 86_400_000
     expect(await spend.spentUSD('key_a', since)).toBe(0)
-    await gw.record(makeRecord({ costUSD: 1.25 }), makeContext())
-    await gw.record(makeRecord({ costUSD: 0.5 }), makeContext())
-    await gw.record(makeRecord({ costUSD: 9, principalId: 'key_b' }), makeContext())
+    await gw.finishRequest({ ...keyA, costUSD: 1.25 })
+    await gw.finishRequest({ ...keyA, costUSD: 0.5 })
+    await gw.finishRequest({ principal: { id: 'key_b' }, costUSD: 9 })
     expect(await spend.spentUSD('key_a', since)).toBe(1.75) // nothing written yet
-    const recorder = gw.inject('recorder')!
-    expect(recorder.stats().written).toBe(0)
-    await gw.stop()
+    expect(gw.inject('recorder')!.stats().written).toBe(0)
+    await gw.close()
     const again = await start()
     expect(await again.inject('spend')!.spentUSD('key_a', since)).toBe(1.75) // a fresh process reads the store
-    await again.record(makeRecord({ costUSD: 0.25 }), makeContext())
+    await again.finishRequest({ ...keyA, costUSD: 0.25 })
     expect(await again.inject('spend')!.spentUSD('key_a', since)).toBe(2)
-    await again.stop()
   })
 
   it('answers GET /admin/usage grouped, behind the admin key, with clear errors for bad input', async () => {
-    const gw = await start()
+    const clock = new ManualClock()
+    const gw = await startPlugins([usagePlugin(options())], { clock })
     const base = Date.UTC(2025, 10, 20)
-    for (const [principalId, cost] of [['a', 1], ['a', 2], ['b', 4]] as const) {
-      await gw.record(makeRecord({ principalId, costUSD: cost, startedAt: base + 1000 }), makeContext())
-    }
-    await gw.record(makeRecord({ principalId: 'b', status: 502, outcome: 'api_error', costUSD: 0, startedAt: base + 2000 }), makeContext())
+    const request = (principalId: string, costUSD: number, more: FinishedRequest = {}) =>
+      gw.finishRequest({ principal: { id: principalId }, target: { provider: 'openai', model: 'gpt-4o' }, usage: { inputTokens: 100, outputTokens: 50 }, costUSD, ...more })
+    clock.time = base + 1000
+    for (const [principalId, cost] of [['a', 1], ['a', 2], ['b', 4]] as const) await request(principalId, cost)
+    clock.time = base + 2000
+    await request('b', 0, { status: 502, outcome: 'api_error' })
     // The writer runs on its own schedule (a partial batch waits flushIntervalMs); the admin API reads the store.
     const recorder = gw.inject('recorder')!
-    ;(gw.clock as ManualClock).advance(60_000)
+    clock.advance(60_000)
     await settle(() => recorder.stats().written === 4)
     const response = await gw.adminRequest(`/admin/usage?groupBy=key&from=${base}&to=${base + 86_400_000}`)
     expect(response.status).toBe(200)
@@ -150,7 +174,6 @@ describe('usage() plugin', () => {
     expect(bad.status).toBe(400)
     expect((await bad.json()).error.message).toBe('groupBy must be one of key, model, provider, day')
     expect((await gw.adminRequest('/admin/usage?from=yesterday')).status).toBe(400)
-    await gw.stop()
   })
 
   it('streams each finished record on GET /admin/events', async () => {
@@ -158,12 +181,10 @@ describe('usage() plugin', () => {
     const response = await gw.adminRequest('/admin/events')
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
-    const record = makeRecord()
-    await gw.record(record, makeContext())
+    const record = await gw.finishRequest({ target: { provider: 'openai', model: 'gpt-4o' }, costUSD: 0.001 })
     const { text, reader } = await readUntil(response.body!, (t) => t.includes('event: record') && t.endsWith('\n\n'))
     expect(text).toMatch(/^: connected\n\nevent: record\nid: /)
-    expect(JSON.parse(text.split('data: ')[1]!.trim())).toMatchObject({ id: record.id, status: 200 })
+    expect(JSON.parse(text.split('data: ')[1]!.trim())).toMatchObject({ id: record.id, status: 200, costUSD: 0.001 })
     await reader.cancel()
-    await gw.stop()
   })
 })

@@ -40,7 +40,7 @@ describe.skipIf(!url)('Postgres store', () => {
     expect(await store.insert([record])).toBe(1)
     expect(await store.insert([record, makeRecord()])).toBe(1)
     await store.close()
-    expect((await admin.query(`SELECT version FROM "${schema}".usage_schema_version`)).rows).toEqual([{ version: 1 }])
+    expect((await admin.query(`SELECT version FROM "${schema}".usage_schema_version ORDER BY version`)).rows).toEqual([{ version: 1 }, { version: 2 }])
     const { rows } = await admin.query(`SELECT * FROM "${schema}".usage_records WHERE id = $1`, [record.id])
     expect(rows[0]).toMatchObject({
       id: record.id, time: String(record.startedAt), principal_id: 'key_a', provider: 'openai', upstream_model: 'gpt-4o',
@@ -48,7 +48,7 @@ describe.skipIf(!url)('Postgres store', () => {
       reasoning_tokens: '1', estimated: 1, cost_usd: 0.5, latency_ms: 420, ttfb_ms: 120, attempts: 1, tags: { team: 'z' },
     })
     const indexes = (await admin.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1`, [schema])).rows.map((r) => r.indexname)
-    expect(indexes).toEqual(expect.arrayContaining(['usage_time_idx', 'usage_principal_time_idx', 'usage_model_time_idx']))
+    expect(indexes).toEqual(expect.arrayContaining(['usage_time_idx', 'usage_principal_time_idx', 'usage_model_time_idx', 'usage_client_request_idx']))
   })
 
   it('answers grouped usage queries and spend per key', async () => {

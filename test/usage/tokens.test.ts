@@ -1,42 +1,51 @@
-import { describe, expect, it } from 'vitest'
-import { sseEvent } from '../../core/sse.ts'
+import { describe, expect, it, vi } from 'vitest'
+import type { StreamDelta } from '../../core/index.ts'
 import {
-  countTextTokens, estimatePromptTokens, flushEstimate, mergeOutputEstimate, needsPromptEstimate, outputEstimator, type StreamEstimate,
+  countTextTokens, estimatePromptTokens, flushEstimate, mergeOutputEstimate, needsPromptEstimate, outputEstimator, PROMPT_SAMPLE_CHARS, type StreamEstimate,
 } from '../../plugins/usage/tokens.ts'
-import { makeContext, makeRecord, usage } from './helpers.ts'
+import { makeRecord, usage } from './helpers.ts'
 
-const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  sseEvent(JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta }], ...extra }))
+// Counts the characters handed to the tokenizer, so a test can tell how much text an estimate tokenized.
+const tokenized = vi.hoisted(() => ({ chars: 0 }))
+vi.mock('gpt-tokenizer', async (importOriginal) => {
+  const real = await importOriginal<typeof import('gpt-tokenizer')>()
+  return {
+    ...real,
+    countTokens: ((text: string, options?: any) => {
+      tokenized.chars += text.length
+      return real.countTokens(text, options)
+    }) as typeof real.countTokens,
+  }
+})
 
-describe('incremental output estimator', () => {
-  it('counts OpenAI chunk deltas (held back, counted at the end) and passes events through unchanged', () => {
-    const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
-    const transform = outputEstimator(state)
-    const ctx = makeContext({ api: 'openai-chat' })
-    const pieces = ['Hello', ' there,', ' how are', ' you doing today?']
-    let expected = 0
-    for (const piece of pieces) {
-      const event = chunk({ content: piece })
-      expect(transform(event, ctx)).toBe(event)
-      expected += countTextTokens(piece)
-    }
-    transform(chunk({ tool_calls: [{ index: 0, function: { name: 'lookup', arguments: '{"q":"sluice"}' } }] }), ctx)
-    expected += countTextTokens('lookup{"q":"sluice"}')
-    transform(chunk({ reasoning_content: 'thinking hard' }), ctx)
-    expected += countTextTokens('thinking hard')
-    transform(sseEvent('[DONE]'), ctx)
+const fresh = (): StreamEstimate => ({ outputTokens: 0, finalUsageSeen: false })
+const text = (t: string): StreamDelta => ({ type: 'text', text: t })
+
+describe('incremental output estimator (a stream observer on the neutral view)', () => {
+  it('counts text, thinking and tool-call deltas, held back and counted at the end', () => {
+    const state = fresh()
+    const observe = outputEstimator(state)
+    const deltas: StreamDelta[] = [
+      { type: 'start', id: 'c1', model: 'gpt-4o' },
+      text('Hello'), text(' there,'), text(' how are'), text(' you doing today?'),
+      { type: 'thinking', text: 'thinking hard' },
+      { type: 'tool_call_start', index: 0, id: 'call_1', name: 'lookup' },
+      { type: 'tool_call_delta', index: 0, arguments: '{"q":"sluice"}' },
+      { type: 'finish', reason: 'tool_calls' },
+      { type: 'done' },
+    ]
+    for (const delta of deltas) observe(delta)
     expect(state.outputTokens).toBe(0) // nothing tokenized yet for a short stream
     flushEstimate(state)
-    expect(state.outputTokens).toBe(expected)
+    expect(state.outputTokens).toBe(countTextTokens('Hello there, how are you doing today?thinking hardlookup{"q":"sluice"}'))
     expect(state.finalUsageSeen).toBe(false)
   })
 
   it('counts a long stream a batch at a time, so what it holds stays bounded', () => {
-    const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
-    const transform = outputEstimator(state)
-    const ctx = makeContext({ api: 'openai-chat' })
+    const state = fresh()
+    const observe = outputEstimator(state)
     const piece = 'word '.repeat(40)
-    for (let i = 0; i < 200; i++) transform(chunk({ content: piece }), ctx)
+    for (let i = 0; i < 200; i++) observe(text(piece))
     expect(state.outputTokens).toBeGreaterThan(0) // batches were counted while streaming
     expect(state.pendingText!.length).toBeLessThan(8_192)
     flushEstimate(state)
@@ -45,39 +54,29 @@ describe('incremental output estimator', () => {
     expect(Math.abs(state.outputTokens - whole)).toBeLessThanOrEqual(Math.ceil((piece.length * 200) / 8_192) + 1)
   })
 
-  it('stops counting once the provider usage chunk has passed', () => {
-    const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
-    const transform = outputEstimator(state)
-    const ctx = makeContext({ api: 'openai-chat' })
-    transform(chunk({ content: 'one two three' }), ctx)
-    const counted = state.outputTokens
-    transform(sseEvent(JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 3 } })), ctx)
+  it("stops counting at the provider's usage delta, and drops what it held back", () => {
+    const state = fresh()
+    const observe = outputEstimator(state)
+    observe(text('one two three'))
+    observe({ type: 'usage', usage: { inputTokens: 5, outputTokens: 3 } })
     expect(state.finalUsageSeen).toBe(true)
-    transform(chunk({ content: 'more text after usage' }), ctx)
-    expect(state.outputTokens).toBe(counted)
+    observe(text('more text after usage'))
+    flushEstimate(state)
+    expect(state.outputTokens).toBe(0)
   })
 
-  it('ignores chunks that carry "usage": null', () => {
-    const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
-    outputEstimator(state)(chunk({ content: 'hi' }, { usage: null }), makeContext())
+  it("keeps counting past a start delta that reports usage (Anthropic's message_start): only a usage delta is final", () => {
+    const state = fresh()
+    const observe = outputEstimator(state)
+    observe({ type: 'start', id: 'msg_1', usage: { inputTokens: 12, outputTokens: 1 } })
     expect(state.finalUsageSeen).toBe(false)
+    observe(text('Bonjour tout le monde'))
+    observe({ type: 'thinking', text: 'let me think' })
+    observe({ type: 'tool_call_delta', index: 0, arguments: '{"city": "Par' })
     flushEstimate(state)
-    expect(state.outputTokens).toBe(countTextTokens('hi'))
-  })
-
-  it('counts Anthropic text, thinking and tool-input deltas; message_delta usage is final', () => {
-    const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
-    const transform = outputEstimator(state)
-    const ctx = makeContext({ api: 'anthropic-messages' })
-    const delta = (d: Record<string, unknown>) => sseEvent(JSON.stringify({ type: 'content_block_delta', index: 0, delta: d }), 'content_block_delta')
-    transform(sseEvent(JSON.stringify({ type: 'message_start', message: { usage: { input_tokens: 12, output_tokens: 1 } } }), 'message_start'), ctx)
-    expect(state.finalUsageSeen).toBe(false)
-    transform(delta({ type: 'text_delta', text: 'Bonjour tout le monde' }), ctx)
-    transform(delta({ type: 'thinking_delta', thinking: 'let me think' }), ctx)
-    transform(delta({ type: 'input_json_delta', partial_json: '{"city": "Par' }), ctx)
-    flushEstimate(state)
-    expect(state.outputTokens).toBe(countTextTokens('Bonjour tout le monde') + countTextTokens('let me think') + countTextTokens('{"city": "Par'))
-    transform(sseEvent(JSON.stringify({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 40 } }), 'message_delta'), ctx)
+    expect(state.outputTokens).toBe(countTextTokens('Bonjour tout le mondelet me think{"city": "Par'))
+    observe({ type: 'finish', reason: 'stop' })
+    observe({ type: 'usage', usage: { outputTokens: 40 } })
     expect(state.finalUsageSeen).toBe(true)
   })
 
@@ -141,16 +140,26 @@ describe('prompt estimate', () => {
     expect(estimatePromptTokens({ input: [[1, 2, 3], [4, 5]] })).toBe(5)
   })
 
-  it('counts a large prompt in slices, yielding to the event loop while it works', async () => {
-    const text = 'The quick brown fox jumps over the lazy dog. '.repeat(20_000) // ~900k characters
-    const result = estimatePromptTokens({ messages: [{ role: 'user', content: text }] })
+  it('estimates a multi-megabyte prompt from a bounded sample: at most PROMPT_SAMPLE_CHARS tokenized, the rest extrapolated', async () => {
+    const sentence = 'The quick brown fox jumps over the lazy dog. '
+    const repeats = 70_000 // ~3 MB
+    const prompt = sentence.repeat(repeats)
+    tokenized.chars = 0
+    const count = await estimatePromptTokens({ messages: [{ role: 'user', content: prompt }] })
+    expect(tokenized.chars).toBeLessThanOrEqual(PROMPT_SAMPLE_CHARS)
+    expect(tokenized.chars).toBeGreaterThan(PROMPT_SAMPLE_CHARS / 2) // it did read a real sample
+    // the text repeats, so its tokens grow with its length: the extrapolated count is within 1 % of the truth
+    const truth = (countTextTokens(sentence.repeat(1_000)) * repeats) / 1_000 + countTextTokens('user') + 4
+    expect(Math.abs(count - truth) / truth).toBeLessThan(0.01)
+  })
+
+  it('yields to the event loop while it counts a large prompt', async () => {
+    // queued before the estimate starts: it runs before the estimate ends only if the estimate yields
+    let otherWorkRan = false
+    setImmediate(() => { otherWorkRan = true })
+    const result = estimatePromptTokens({ messages: [{ role: 'user', content: 'The quick brown fox jumps over the lazy dog. '.repeat(20_000) }] })
     expect(result).toBeInstanceOf(Promise)
-    let ticks = 0
-    const interval = setInterval(() => ticks++, 0)
-    const count = await result
-    clearInterval(interval)
-    expect(ticks).toBeGreaterThan(0)
-    const exact = countTextTokens(text) + countTextTokens('user') + 4
-    expect(Math.abs(count - exact) / exact).toBeLessThan(0.01)
+    await result
+    expect(otherWorkRan).toBe(true)
   })
 })
