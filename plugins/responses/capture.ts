@@ -43,15 +43,16 @@ export function createStreamCapture(store: ResponseStore) {
 
 /** The `call` hook (outermost): keeps a JSON response to store, after every fallback and retry inside it. */
 export function createCallCapture(store: ResponseStore) {
-  return async function callCapture(ctx: RequestContext, attempt: Attempt, next: CallNext): Promise<ProviderResponse> {
+  return function callCapture(ctx: RequestContext, attempt: Attempt, next: CallNext): Promise<ProviderResponse> {
     const state = stateOf(ctx)
-    if (!state?.store) return next(attempt)
-    const result = await next(attempt)
-    if (!result.stream && !result.deltas) {
-      state.result = result
-      state.finishWrite ??= store.beginWrite()
-    }
-    return result
+    if (!state?.store) return next(attempt) // not a response to keep: no extra promise on the way
+    return next(attempt).then((result) => {
+      if (!result.stream && !result.deltas) {
+        state.result = result
+        state.finishWrite ??= store.beginWrite()
+      }
+      return result
+    })
   }
 }
 

@@ -2,14 +2,17 @@
  * Where responses live: the plugin's namespace of the gateway's storage, so replicas sharing Redis (or any
  * shared driver) continue each other's conversations. Two kinds of entries:
  *
- *   response:<id>  the response object the client got, the input items the model saw, the owner, the expiry
- *   item:<id>      one item by its id (each output item, and input items sent with an id), for `item_reference`
+ *   response:<id>      the response object the client got, the input items the model saw, the owner, the expiry
+ *   item:<owner>:<id>  one item by its id (each output item, and input items sent with an id), for
+ *                      `item_reference`; scoped by owner because a client chooses its input items' ids, and must
+ *                      not be able to overwrite someone else's item by reusing one
  *
  * Each entry carries `expiresAt` and is treated as missing once it passed: unstorage's `ttl` is honoured only by
  * the Redis driver (which then deletes it by itself); on other drivers an expired entry is deleted when read.
  * An entry belongs to the principal that created it (null on a gateway without auth): anyone else gets "not
  * found", never "forbidden", so ids cannot be probed.
  */
+import { createHash } from 'node:crypto'
 import type { Storage } from 'unstorage'
 import type { Clock } from '../../core/index.ts'
 
@@ -23,7 +26,7 @@ export interface StoredResponse {
   response: Item
   /** Every input item the model saw: the conversation before it and the request's own items, references resolved. */
   input: Item[]
-  /** The ids indexed as `item:<id>` with it, deleted with it. */
+  /** The ids of the items indexed with it (`item:<owner>:<id>`), deleted with it. */
   itemIds: string[]
 }
 
@@ -40,6 +43,13 @@ const ID = /^[A-Za-z0-9_-]{1,200}$/
 export function isStorableId(id: unknown): id is string {
   return typeof id === 'string' && ID.test(id)
 }
+
+/** An owner as a key segment: principal ids are not made for keys, so they are hashed. */
+function ownerScope(owner: string | null): string {
+  return owner === null ? 'anyone' : createHash('sha256').update(owner).digest('hex').slice(0, 32)
+}
+
+const itemKey = (owner: string | null, id: string) => `item:${ownerScope(owner)}:${id}`
 
 /**
  * How long a miss waits for a write that may still be on its way: a response is written by the `record` hook just
@@ -66,7 +76,7 @@ export class ResponseStore {
 
   async getItem(id: unknown, owner: string | null): Promise<Item | undefined> {
     if (!isStorableId(id)) return undefined
-    return (await this.#find<StoredItem>(`item:${id}`, owner))?.item
+    return (await this.#find<StoredItem>(itemKey(owner, id), owner))?.item
   }
 
   /** Writes a response made at `madeAt` (epoch ms: its TTL runs from then, not from the write) and indexes its items by id. */
@@ -77,7 +87,7 @@ export class ResponseStore {
     const ttl = { ttl: this.ttlSeconds }
     await Promise.all([
       this.storage.setItem(`response:${id}`, stored as any, ttl),
-      ...indexed.map((item) => this.storage.setItem(`item:${item.id}`, { owner: entry.owner, expiresAt, item } satisfies StoredItem as any, ttl)),
+      ...indexed.map((item) => this.storage.setItem(itemKey(entry.owner, item.id), { owner: entry.owner, expiresAt, item } satisfies StoredItem as any, ttl)),
     ])
   }
 
@@ -87,7 +97,7 @@ export class ResponseStore {
     if (!stored) return false
     await Promise.all([
       this.storage.removeItem(`response:${id}`),
-      ...stored.itemIds.map((itemId) => this.storage.removeItem(`item:${itemId}`)),
+      ...stored.itemIds.map((itemId) => this.storage.removeItem(itemKey(owner, itemId))),
     ])
     return true
   }
