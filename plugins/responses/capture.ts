@@ -90,7 +90,7 @@ export function createRecorder(store: ResponseStore) {
       if (!response || !isStorableId(response.id)) return
       // The continuation was written out of the request before any upstream saw it: say which it was, as OpenAI does.
       const kept = { ...response, previous_response_id: state.previousId ?? null }
-      const input = inputItems(ctx.body.input)
+      const input = inputItems(ctx.body.input).filter(isItem)
       const ownItems = input.slice(state.historyLength)
       await store.save(response.id, { owner: state.owner, response: kept, input }, [...outputItems(kept), ...ownItems], record.endedAt)
     } finally {

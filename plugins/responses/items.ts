@@ -6,10 +6,13 @@ export function isItem(value: unknown): value is Item {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** A request's `input` as a list of items: a bare string is one user message. */
+/**
+ * A request's `input` as a list of items: a bare string is one user message. Entries that are not items are kept,
+ * so that whoever reads the request next (a codec, the upstream) refuses them as it would have.
+ */
 export function inputItems(input: unknown): Item[] {
   if (typeof input === 'string') return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }]
-  return Array.isArray(input) ? input.filter(isItem) : []
+  return Array.isArray(input) ? input : []
 }
 
 export function hasItemReference(input: unknown): boolean {
@@ -38,7 +41,7 @@ export function shown(id: unknown): string {
  */
 export async function resolveReferences(items: Item[], lookup: (id: unknown) => Promise<Item | undefined>): Promise<Item[]> {
   const resolved = await Promise.all(items.map(async (item, index) => {
-    if (item.type !== 'item_reference') return item
+    if (!isItem(item) || item.type !== 'item_reference') return item
     const found = await lookup(item.id)
     if (found) return found
     if (typeof item.id === 'string' && item.id.startsWith('rs_')) return undefined
