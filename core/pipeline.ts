@@ -15,7 +15,7 @@ import { Exchange, type ExchangeHost } from './exchange.ts'
 import { errorResponse, toGatewayError } from './respond.ts'
 import { gateCaller, onionCaller, streamCaller, type ResponseHandlers } from './hook-callers.ts'
 import { codecFor, providerFormatFor, setUpstreamModel, translateRequest } from './formats/index.ts'
-import { clampBodyOutputTokens } from './formats/limits.ts'
+import { clampBodyOutputTokens, dropReasoningControls } from './formats/limits.ts'
 import { isSuccess, upstreamError } from './upstream-errors.ts'
 import { discard } from './failure.ts'
 import { finalizeRecord, settleAll } from './finalize.ts'
@@ -195,7 +195,7 @@ export class Pipeline implements ExchangeHost {
       const body = this.#upstreamBody(ctx, clientFormat, format)
       setUpstreamModel(body, format, target.model)
       if (target.params) Object.assign(body, target.params)
-      this.#clampOutput(ctx, body, format, target)
+      this.#fitToModel(ctx, body, clientFormat, format, target)
       if (ctx.stream && format === 'openai-chat') body.stream_options = { ...(body.stream_options as object), include_usage: true }
 
       ctx.attempts++
@@ -209,10 +209,17 @@ export class Pipeline implements ExchangeHost {
     }
   }
 
-  /** A cap above what the target model can generate is lowered to its limit (the `models` service's), and said so. */
-  #clampOutput(ctx: Context, body: Record<string, unknown>, format: WireFormat, target: Target): void {
-    const limit = (this.#host.services.get('models') as Services['models'] | undefined)?.limits(target.provider, target.model)?.maxOutputTokens
+  /**
+   * Fits the upstream body to what the target model can do (the `models` service's table): an output cap above
+   * its limit is lowered, and said so; translated reasoning controls are dropped for a model that refuses them
+   * (a client's own same-format request is its own business).
+   */
+  #fitToModel(ctx: Context, body: Record<string, unknown>, clientFormat: WireFormat, format: WireFormat, target: Target): void {
+    const capabilities = (this.#host.services.get('models') as Services['models'] | undefined)?.capabilities(target.provider, target.model)
+    if (!capabilities) return
+    const limit = capabilities.maxOutputTokens
     if (limit && clampBodyOutputTokens(body, format, limit)) ctx.responseHeaders.set('x-sluice-max-tokens-clamped', String(limit))
+    if (capabilities.reasoning === false && format !== clientFormat) dropReasoningControls(body, format)
   }
 
   /** The body for the provider: the client's own (copied), translated, or encoded from a plugin's new input view. */
@@ -222,7 +229,7 @@ export class Pipeline implements ExchangeHost {
       if (!encode) throw new GatewayError(400, `cannot encode a ${format} request`, { type: 'invalid_request_error', code: 'unsupported_translation' })
       return encode({ ...ctx.inputOverride, stream: ctx.stream })
     }
-    return format === clientFormat ? { ...ctx.body } : translateRequest(ctx.body, clientFormat, format)
+    return format === clientFormat ? { ...ctx.body } : translateRequest(ctx.body, clientFormat, format, { stream: ctx.stream })
   }
 
   // ——— ExchangeHost ———

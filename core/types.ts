@@ -364,8 +364,11 @@ export interface Services {
    * Completes a finished request's usage where the provider reported none (a tokenizer estimate, flagged
    * `estimated`). The core awaits it before pricing and before any `record` hook runs.
    */
-  /** What each model can do (the usage plugin ships a table beside its prices). The core clamps output caps with it. */
-  models: { limits(provider: string, model: string): { maxOutputTokens?: number } | undefined }
+  /**
+   * What each model can do (the usage plugin ships a table beside its prices). The core lowers output caps to
+   * `maxOutputTokens` and drops translated reasoning controls for a model with `reasoning: false`.
+   */
+  models: { capabilities(provider: string, model: string): { maxOutputTokens?: number; reasoning?: boolean } | undefined }
   usageEstimator: {
     complete(record: RequestRecord, ctx: RequestContext): void | Promise<void>
     /** Input tokens of a request, counted with a tokenizer (for the count-tokens endpoints). */

@@ -93,8 +93,11 @@ function unsupported(from: WireFormat, to: WireFormat): never {
   throw new GatewayError(400, `cannot translate ${from} to ${to}`, { type: 'invalid_request_error', code: 'unsupported_translation' })
 }
 
-/** Translates a request body from the client's format to the provider's. */
-export function translateRequest(body: Record<string, unknown>, from: WireFormat, to: WireFormat): Record<string, unknown> {
+/**
+ * Translates a request body from the client's format to the provider's. `stream` overrides the body's own flag
+ * (Gemini clients say it in the URL, not the body).
+ */
+export function translateRequest(body: Record<string, unknown>, from: WireFormat, to: WireFormat, options: { stream?: boolean } = {}): Record<string, unknown> {
   if (from === to) return body
   if (!isRecord(body)) throw new GatewayError(400, 'request body must be a JSON object', { type: 'invalid_request_error' })
   const source = codecFor(from)
@@ -102,7 +105,9 @@ export function translateRequest(body: Record<string, unknown>, from: WireFormat
   const direct = target.requestFrom?.[from]
   if (direct) return direct(body)
   if (!source.decodeRequest || !target.encodeRequest || source.kind !== target.kind) unsupported(from, to)
-  return target.encodeRequest(source.decodeRequest(body))
+  const canonical = source.decodeRequest(body)
+  if (options.stream !== undefined) canonical.stream = options.stream
+  return target.encodeRequest(canonical)
 }
 
 function upstreamShapeError(from: WireFormat, cause: unknown): GatewayError {

@@ -124,3 +124,26 @@ export function clampBodyOutputTokens(body: Record<string, unknown>, format: Wir
       return false
   }
 }
+
+/**
+ * Removes the reasoning controls of a request body in `format` (for a model that refuses them), in place; a copy
+ * of a nested config, never the client's own object. Returns whether there were any.
+ */
+export function dropReasoningControls(body: Record<string, unknown>, format: WireFormat): boolean {
+  switch (format) {
+    case 'openai-chat':
+      return 'reasoning_effort' in body && delete body.reasoning_effort
+    case 'openai-responses':
+      return 'reasoning' in body && delete body.reasoning
+    case 'anthropic-messages':
+      return 'thinking' in body && delete body.thinking
+    case 'gemini': {
+      if (!isRecord(body.generationConfig) || !('thinkingConfig' in body.generationConfig)) return false
+      const { thinkingConfig: _dropped, ...config } = body.generationConfig
+      body.generationConfig = config
+      return true
+    }
+    default:
+      return false
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * `usage()`: records every finished request — tokens, cost, latency, outcome — into SQLite (default) or
- * Postgres through a bounded queue, and offers `pricing`, `models` (output limits), `usageEstimator`, `spend`
+ * Postgres through a bounded queue, and offers `pricing`, `models` (output limits, reasoning), `usageEstimator`, `spend`
  * and `recorder` to the core and other plugins.
  *
  * The core completes and prices each record before any `record` hook runs: it asks this plugin's
@@ -14,7 +14,7 @@ import { eventsHandler, usageQueryHandler } from './admin.ts'
 import { displayOptions, resolveUsageOptions, type UsageOptionsInput } from './options.ts'
 import { createPostgresStore } from './postgres-store.ts'
 import { createPricing, modelTable } from './pricing.ts'
-import { DEFAULT_MODEL_LIMITS } from './model-data.ts'
+import { DEFAULT_MODEL_CAPABILITIES } from './model-data.ts'
 import { Recorder, type RecordListener } from './recorder.ts'
 import { SpendTracker } from './spend.ts'
 import { createSqliteStore } from './sqlite-store.ts'
@@ -65,7 +65,7 @@ export const usage = definePlugin((input: UsageOptionsInput = {}): SluicePlugin 
         subscribe: (listener) => recorder.subscribe(listener),
       }
       gw.provide('pricing', pricing)
-      gw.provide('models', { limits: modelTable({ ...DEFAULT_MODEL_LIMITS, ...options.models }) })
+      gw.provide('models', { capabilities: modelTable({ ...DEFAULT_MODEL_CAPABILITIES, ...options.models }) })
       gw.provide('usageEstimator', { complete: completeUsage, countInput: (ctx) => estimatePromptTokens(ctx.body ?? {}) })
       gw.provide('spend', spend.service())
       gw.provide('recorder', recorderService)

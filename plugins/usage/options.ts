@@ -30,8 +30,8 @@ export const usageOptionsSchema = z.strictObject({
   spillFile: z.string().min(1).optional(),
   /** Per-model prices in USD per 1M tokens; keys are `model`, `provider/model` or `provider/*`. */
   prices: z.record(z.string().min(1), priceSchema).optional(),
-  /** Per-model capabilities (the most output tokens per answer); keys as for `prices`. */
-  models: z.record(z.string().min(1), z.strictObject({ maxOutputTokens: z.number().int().positive().optional() })).optional(),
+  /** Per-model capabilities (the most output tokens per answer, whether it takes reasoning controls); keys as for `prices`. */
+  models: z.record(z.string().min(1), z.strictObject({ maxOutputTokens: z.number().int().positive().optional(), reasoning: z.boolean().optional() })).optional(),
   /** Records buffered per live-feed subscriber before it is told it lagged. */
   feedBufferSize: z.number().int().min(1).max(100_000).optional(),
 })
@@ -47,7 +47,7 @@ export interface ResolvedUsageOptions {
   flushIntervalMs: number
   spillFile: string
   prices: Record<string, { input: number; output: number; cachedInput?: number }>
-  models: Record<string, { maxOutputTokens?: number }>
+  models: Record<string, { maxOutputTokens?: number; reasoning?: boolean }>
   feedBufferSize: number
 }
 

@@ -1,11 +1,13 @@
 /**
  * `openaiCompatible()`: any server that speaks OpenAI's Chat Completions and Embeddings APIs (vLLM, Ollama,
- * LM Studio, Groq, ...). Same format in and out is passed through untouched, streams chunk by chunk.
+ * LM Studio, Groq, ...), and with `responses: true` the Responses API too (OpenAI itself). Same format in and out
+ * is passed through untouched, streams chunk by chunk.
  */
 import { definePlugin } from '../../../core/index.ts'
 import { parseOptions, z } from '../../../core/index.ts'
 import { upstreamProvider } from '../../../core/index.ts'
 import { providerNameSchema, upstreamOptionsShape } from '../../../core/index.ts'
+import type { WireFormat } from '../../../core/index.ts'
 
 export const openaiCompatibleSchema = z.strictObject({
   name: providerNameSchema,
@@ -13,8 +15,16 @@ export const openaiCompatibleSchema = z.strictObject({
   apiKey: z.string().optional(),
   /** Model names listed by GET /v1/models (any model can be called regardless). */
   models: z.array(z.string()).optional(),
+  /** The server also speaks the Responses API (`POST /responses`): Responses clients are passed through to it. */
+  responses: z.boolean().default(false),
   ...upstreamOptionsShape,
 })
+
+const PATHS: Partial<Record<WireFormat, string>> = {
+  'openai-chat': '/chat/completions',
+  'openai-responses': '/responses',
+  'openai-embeddings': '/embeddings',
+}
 
 export type OpenAICompatibleOptions = z.input<typeof openaiCompatibleSchema>
 
@@ -27,8 +37,8 @@ export const openaiCompatible = definePlugin((input: OpenAICompatibleOptions) =>
     headers: { ...options.headers, ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
     timeouts: options.timeouts,
     connections: options.connections,
-    formats: ['openai-chat', 'openai-embeddings'],
+    formats: options.responses ? ['openai-chat', 'openai-responses', 'openai-embeddings'] : ['openai-chat', 'openai-embeddings'],
     models: options.models,
-    route: (request) => ({ path: request.format === 'openai-embeddings' ? '/embeddings' : '/chat/completions' }),
+    route: (request) => ({ path: PATHS[request.format] ?? '/chat/completions' }),
   })
 })

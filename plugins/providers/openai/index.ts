@@ -1,4 +1,7 @@
-/** `openai()`: the OpenAI API. An OpenAI-compatible provider with OpenAI's base URL and headers. */
+/**
+ * `openai()`: the OpenAI API. An OpenAI-compatible provider with OpenAI's base URL and headers that also speaks the
+ * Responses API, so Responses clients (Codex, the AI SDK's default provider) are passed through unchanged.
+ */
 import { definePlugin } from '../../../core/index.ts'
 import { parseOptions, z } from '../../../core/index.ts'
 import { providerNameSchema, upstreamOptionsShape } from '../../../core/index.ts'
@@ -21,5 +24,5 @@ export const openai = definePlugin((input: OpenAIOptions) => {
   const headers: Record<string, string> = { ...options.headers }
   if (organization) headers['openai-organization'] = organization
   if (project) headers['openai-project'] = project
-  return openaiCompatible({ ...options, headers })
+  return openaiCompatible({ ...options, headers, responses: true })
 })
