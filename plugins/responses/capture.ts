@@ -14,40 +14,47 @@ import { codecFor, readOutput } from '../../core/index.ts'
 import type { Attempt, CallNext, ProviderResponse, RequestContext, RequestRecord, SSEEvent, StreamHandlers, TranslateInfo } from '../../core/index.ts'
 import { inputItems, isItem, outputItems } from './items.ts'
 import { stateOf } from './continuation.ts'
+import { echoInEvent, echoInResult, isLifecycleEvent } from './echo.ts'
 import { isStorableId, type Item, type ResponseStore } from './store.ts'
 
-const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete'])
-// Only for servers that send no `event:` line. Quotes inside model text arrive escaped (\"), so it cannot match text.
-const FINAL_TYPE = /"type"\s*:\s*"response\.(?:completed|incomplete)"/
-
-function isFinal(event: SSEEvent): boolean {
-  return event.event ? FINAL_EVENTS.has(event.event) : FINAL_TYPE.test(event.data)
+const isFinal = (event: SSEEvent) => {
+  const type = event.event ?? event.json?.type
+  return type === 'response.completed' || type === 'response.incomplete'
 }
 
-/** The `stream` hook: for a streamed response to keep, a transform that notes the final response object. */
+/**
+ * The `stream` hook, for a streamed response to keep or one that continues a conversation: a transform over the
+ * lifecycle events only (the others pass untouched) that names the previous response in them, and notes the
+ * final response object.
+ */
 export function createStreamCapture(store: ResponseStore) {
-  const noteFinal = (event: SSEEvent, ctx: RequestContext): SSEEvent => {
-    if (!isFinal(event)) return event
-    const response = event.json?.response
+  const onEvent = (event: SSEEvent, ctx: RequestContext): SSEEvent => {
     const state = stateOf(ctx)
-    if (state && isItem(response)) {
-      state.final = response
+    if (!state || !isLifecycleEvent(event)) return event
+    const out = state.previousId ? echoInEvent(event, state.previousId) : event
+    if (state.store && isFinal(out) && isItem(out.json?.response)) {
+      state.final = out.json.response
       state.finishWrite ??= store.beginWrite()
     }
-    return event
+    return out
   }
   return function streamCapture(ctx: RequestContext): StreamHandlers | undefined {
-    return stateOf(ctx)?.store && ctx.stream ? { event: noteFinal } : undefined
+    const state = stateOf(ctx)
+    return ctx.stream && (state?.store || state?.previousId) ? { event: onEvent } : undefined
   }
 }
 
-/** The `call` hook (outermost): keeps a JSON response to store, after every fallback and retry inside it. */
+/**
+ * The `call` hook (outermost: after every fallback and retry inside it): keeps a JSON response to store, and has
+ * a continued request's response name the previous one.
+ */
 export function createCallCapture(store: ResponseStore) {
   return function callCapture(ctx: RequestContext, attempt: Attempt, next: CallNext): Promise<ProviderResponse> {
     const state = stateOf(ctx)
-    if (!state?.store) return next(attempt) // not a response to keep: no extra promise on the way
+    if (!state?.store && !state?.previousId) return next(attempt) // nothing to do: no extra promise on the way
     return next(attempt).then((result) => {
-      if (!result.stream && !result.deltas) {
+      if (state.previousId) echoInResult(ctx, result, state.previousId)
+      if (state.store && !result.stream && !result.deltas) {
         state.result = result
         state.finishWrite ??= store.beginWrite()
       }

@@ -41,6 +41,7 @@ describe.each<[string, WireFormat]>([
     const second = await client.responses.create({ model: 'up/model', previous_response_id: first.id, instructions: 'Be precise.', input: 'Its population?' })
     expect(second.output_text).toBe('About two million.')
     expect(second.id).not.toBe(first.id)
+    expect(second.previous_response_id).toBe(first.id)
     const body = upstream.calls[1]!.body as Record<string, any>
     expect(upstreamTexts(body).filter((text) => !text.startsWith('system'))).toEqual(['user: Capital of France?', 'assistant: Paris.', 'user: Its population?'])
     expect(JSON.stringify(body)).not.toContain('one word') // instructions are not inherited
@@ -84,7 +85,10 @@ describe('streams', () => {
 
     const second = await client.responses.create({ model: 'up/model', previous_response_id: first.id, input: 'Population?', stream: true })
     let secondId = ''
-    for await (const event of second) if (event.type === 'response.completed') secondId = event.response.id
+    for await (const event of second) {
+      if ('response' in event) expect(event.response.previous_response_id).toBe(first.id)
+      if (event.type === 'response.completed') secondId = event.response.id
+    }
     expect(upstreamTexts(upstream.calls[1]!.body)).toEqual(['user: Capital of France?', 'assistant: Paris is the capital.', 'user: Population?'])
 
     const third = await client.responses.create({ model: 'up/model', previous_response_id: secondId, input: 'Second city?' })
@@ -137,6 +141,7 @@ describe('store', () => {
     // A continuation that is not stored still reads the stored chain.
     const off = await client.responses.create({ model: 'up/model', previous_response_id: second.id, input: 'Q3', store: false })
     expect(off.output_text).toBe('A2')
+    expect(off.previous_response_id).toBe(second.id)
     expect((await sdkError(client.responses.retrieve(off.id))).status).toBe(404)
   })
 })

@@ -43,6 +43,8 @@ describe('onto an OpenAI Responses upstream (passthrough)', () => {
 
     const second = await client.responses.create({ model: 'oai/gpt-test', previous_response_id: first.id, input: 'And Germany?' })
     expect(second.output_text).toBe('echo: And Germany?')
+    expect(second.previous_response_id).toBe(first.id) // the upstream's body says null: it never saw the field
+    expect(openaiMock.requests.at(-1)!.path).toBe('/v1/responses')
     const body = lastOpenAIBody()
     expect(body.previous_response_id).toBeUndefined()
     expect(body.input).toEqual([
@@ -58,8 +60,12 @@ describe('onto an OpenAI Responses upstream (passthrough)', () => {
     expect(first.id).toMatch(/^resp_mock\d+$/)
     const stored = await client.responses.retrieve(first.id)
     expect(stored.output_text).toBe('echo: stream me')
-    await client.responses.create({ model: 'oai/gpt-test', previous_response_id: first.id, input: 'again' })
+    const second = client.responses.stream({ model: 'oai/gpt-test', previous_response_id: first.id, input: 'again' })
+    const seen: Array<string | null | undefined> = []
+    for await (const event of second) if ('response' in event) seen.push(event.response.previous_response_id)
+    expect(seen).toEqual([first.id, first.id, first.id]) // created, in_progress, completed: each names it
     expect(JSON.stringify(lastOpenAIBody().input)).toContain('echo: stream me')
+    expect((await client.responses.retrieve((await second.finalResponse()).id)).previous_response_id).toBe(first.id)
   })
 })
 
@@ -72,6 +78,7 @@ describe('onto an Anthropic upstream (translated)', () => {
     const stream = client.responses.stream({ model: 'anthropic/claude-test', previous_response_id: first.id, input: 'Once more.' })
     const second = await stream.finalResponse()
     expect(second.output_text).toBe('Bonjour from Claude.')
+    expect(second.previous_response_id).toBe(first.id)
     const body = lastAnthropicBody()
     expect(body.system).toBeUndefined() // instructions are not inherited
     expect(upstreamTexts(body)).toEqual(['user: Say hello.', 'assistant: Bonjour from Claude.', 'user: Once more.'])
