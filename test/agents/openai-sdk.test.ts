@@ -115,10 +115,8 @@ describe('openai SDK Responses API through Sluice', () => {
     expect(upstream[0]!.body).toMatchObject({ model: 'gpt-4o', input: 'Say hello', store: false, include: ['reasoning.encrypted_content'], prompt_cache_key: 'k1', metadata: { run: 'passthrough' } })
   })
 
-  // SKIPPED: `previous_response_id` is the `responses()` plugin's (conversation state in the gateway's storage),
-  // being built on branch `responses-state`; it is not on this branch yet. Unskip when it is merged (and add
-  // `responses()` to test/configs/agents-mocks.config.ts).
-  it.skip.each(TARGETS)('previous_response_id onto $name: the second turn carries the first one\'s input and output', async (target) => {
+  // `previous_response_id` is the `responses()` plugin's (conversation state in the gateway's storage).
+  it.each(TARGETS)('previous_response_id onto $name: the second turn carries the first one\'s input and output', async (target) => {
     const first = await client.responses.create({ model: target.model, input: 'My name is Ada.', store: true })
     const second = await client.responses.create({ model: target.model, input: 'What is my name?', previous_response_id: first.id, store: true })
     expect(second.previous_response_id).toBe(first.id)

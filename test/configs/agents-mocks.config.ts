@@ -3,7 +3,7 @@
 // send, and a record hook that keeps every final record where the test can read it.
 import { defineGatewayConfig, definePlugin } from 'sluice'
 import type { RequestRecord } from 'sluice'
-import { router } from 'sluice/plugins'
+import { responses, router } from 'sluice/plugins'
 import { anthropic, openai } from 'sluice/plugins/providers'
 
 /** The records of this process's gateways, read by test/agents/helpers.ts. */
@@ -42,6 +42,7 @@ export default defineGatewayConfig({
         'gemini-embedding-001': 'openai/text-embedding-3-small',
       },
     }),
+    responses(),
     keepRecords(),
   ],
 })
