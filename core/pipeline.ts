@@ -103,7 +103,8 @@ export class Pipeline implements ExchangeHost {
       await hooks.callHookWith(gateCaller as any, 'limit', [ctx])
       if (ctx.response) return exchange.gateResponse(ctx.response)
       const answer = await hooks.callHookWith(onionCaller as any, 'call', [ctx, { target: ctx.plan[0]!, number: 1 }, this.#innermost(ctx)]) as ProviderResponse
-      const result = await shapedFor(ctx.stream, answer, { model: ctx.model, id: ctx.id, request: ctx.body })
+      const shaped = shapedFor(ctx.stream, answer, { model: ctx.model, id: ctx.id, request: ctx.body })
+      const result = shaped instanceof Promise ? await shaped : shaped
       return result.stream || result.deltas ? await exchange.streamResponse(result) : exchange.jsonResponse(result)
     } catch (error) {
       return exchange.errorResponse(error)

@@ -61,17 +61,20 @@ export function deltasOf(view: ResponseView): StreamDelta[] {
  * deltas to a streaming client, a stream of deltas collected for a client that asked for one answer. So a `call`
  * hook (a cache) may answer either way. Raw SSE bytes are left as they are.
  */
-export async function shapedFor(stream: boolean, response: ProviderResponse, info: TranslateInfo): Promise<ProviderResponse> {
+export function shapedFor(stream: boolean, response: ProviderResponse, info: TranslateInfo): ProviderResponse | Promise<ProviderResponse> {
+  if (stream ? response.stream !== undefined : response.deltas === undefined && response.stream === undefined) return response // the usual case
   if (stream && !response.stream && !response.deltas && codecFor(response.format).kind === 'chat') {
     const deltas = deltasOf(readOutput(response, info))
     return { status: response.status, headers: response.headers, format: response.format, deltas: (async function* () { yield* deltas })() }
   }
-  if (!stream && response.deltas) {
-    const collected: StreamDelta[] = []
-    for await (const delta of response.deltas) collected.push(delta)
-    return { status: response.status, headers: response.headers, format: response.format, output: collectDeltas(collected) }
-  }
+  if (!stream && response.deltas) return collected(response, response.deltas)
   return response
+}
+
+async function collected(response: ProviderResponse, deltas: AsyncIterable<StreamDelta>): Promise<ProviderResponse> {
+  const all: StreamDelta[] = []
+  for await (const delta of deltas) all.push(delta)
+  return { status: response.status, headers: response.headers, format: response.format, output: collectDeltas(all) }
 }
 
 /** Folds deltas back into a whole response (consecutive text or thinking deltas join into one part). */
