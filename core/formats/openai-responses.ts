@@ -4,7 +4,11 @@
  *
  * Server-side state (`store`, `previous_response_id`, `include`, ...) is not part of the canonical request: the
  * gateway deals with it before a body is decoded. Hosted tools (web search, file search, ...) run on OpenAI's
- * servers and have no equivalent elsewhere: translating a request that uses them is refused.
+ * servers and have no equivalent elsewhere: translating a request that uses them is refused. Client tools other
+ * than functions are flattened into function tools every provider takes: a `namespace` tool's members become
+ * `<namespace>__<name>` functions, a freeform `custom` tool a function of one string argument `input`. Calls
+ * back are turned into the items the client offered (`function_call` with its `namespace`, `custom_tool_call`),
+ * read against the tools of the client's request (`TranslateInfo.request`).
  */
 import type { SSEEvent } from '../types.ts'
 import type { ErrorInfo, SSEFrame, TranslateInfo, WireCodec } from './types.ts'
@@ -102,10 +106,198 @@ function errorEventPayload(info: ErrorInfo) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Requests: decoding
+// Client tools: function, custom and namespace tools under names every provider accepts
 // ---------------------------------------------------------------------------------------------------------
 
 type Item = Record<string, any>
+
+/** What a canonical tool name stands for among the tools the client offered. */
+export interface ClientToolRef {
+  kind: 'function' | 'custom'
+  /** The name the client knows (inside its namespace, if any). */
+  name: string
+  namespace?: string
+}
+
+/**
+ * A tool name every target takes: Anthropic and OpenAI chat want `^[a-zA-Z0-9_-]{1,64}$`, Gemini also a
+ * leading letter or underscore.
+ */
+const PORTABLE_NAME = /^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/
+
+/** `<namespace>__<name>`, as MCP clients name server tools; made portable when it is not. */
+function defaultFlatName(namespace: string, name: string): string {
+  const plain = `${namespace}__${name}`
+  return PORTABLE_NAME.test(plain) ? plain : portableName(plain, `${namespace}\u0000${name}`, 0)
+}
+
+/** Disallowed characters replaced, a leading underscore if needed, and a hash (and a counter) of what it stands for. */
+function portableName(name: string, seed: string, n: number): string {
+  const clean = name.replace(/[^a-zA-Z0-9_-]/g, '_').replace(/^(?=[^a-zA-Z_])/, '_')
+  const suffix = `_${fnv1a(seed)}${n ? `_${n}` : ''}`
+  return clean.slice(0, 64 - suffix.length) + suffix
+}
+
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return (hash >>> 0).toString(16).padStart(8, '0')
+}
+
+/**
+ * The canonical names of a request's client tools, both ways. Top-level function and custom tools keep their
+ * names; each member of a namespace gets `<namespace>__<name>`, or, when that is not portable or another tool
+ * has it, a portable form with a hash of namespace and name. Built from the request's `tools` alone, so the
+ * decoder and the encoders (which see the client's request again) agree without sharing state.
+ */
+export class ClientToolNames {
+  readonly byName = new Map<string, ClientToolRef>()
+  readonly #flat = new Map<string, string>()
+
+  constructor(tools: unknown) {
+    const list = Array.isArray(tools) ? tools.filter(isRecord) : []
+    for (const tool of list) {
+      if ((tool.type === 'function' || tool.type === 'custom') && typeof tool.name === 'string') {
+        if (!this.byName.has(tool.name)) this.byName.set(tool.name, { kind: tool.type, name: tool.name })
+      }
+    }
+    for (const tool of list) {
+      if (tool.type !== 'namespace' || typeof tool.name !== 'string' || !Array.isArray(tool.tools)) continue
+      for (const member of tool.tools) {
+        if (!isRecord(member) || (member.type !== 'function' && member.type !== 'custom') || typeof member.name !== 'string') continue
+        const key = `${tool.name}\u0000${member.name}`
+        if (this.#flat.has(key)) continue
+        let flat = `${tool.name}__${member.name}`
+        for (let n = 0; !PORTABLE_NAME.test(flat) || this.byName.has(flat); n++) flat = portableName(`${tool.name}__${member.name}`, key, n)
+        this.#flat.set(key, flat)
+        this.byName.set(flat, { kind: member.type, name: member.name, namespace: tool.name })
+      }
+    }
+  }
+
+  /** The canonical name of a tool (or a call to it) the client names, inside `namespace` when given. */
+  canonical(name: string, namespace?: unknown): string {
+    if (typeof namespace !== 'string' || !namespace) return name
+    return this.#flat.get(`${namespace}\u0000${name}`) ?? defaultFlatName(namespace, name)
+  }
+
+  /** What a canonical tool name stands for; undefined for a name the client's tools do not hold. */
+  ref(name: string): ClientToolRef | undefined {
+    return this.byName.get(name)
+  }
+}
+
+/** The one argument a custom tool's call carries when it travels as a function call. */
+const CUSTOM_INPUT = 'input'
+
+/** A custom (freeform) tool as a function of one string: the description says what the text must be. */
+function customToolAsFunction(tool: Item, name: string, where: string): CanonicalTool {
+  const lines: string[] = []
+  if (typeof tool.description === 'string' && tool.description) lines.push(tool.description)
+  lines.push(`Call this tool with a single string argument \`${CUSTOM_INPUT}\` holding the tool's raw input text (it travels as a JSON string here; write the text itself inside it, not JSON of your own).`)
+  const format = isRecord(tool.format) ? tool.format : undefined
+  if (format?.type === 'grammar') {
+    if (typeof format.definition !== 'string') throw badRequest(`${where}.format.definition is required`, 'tools')
+    lines.push(format.syntax === 'regex'
+      ? `The input must match this regular expression: ${format.definition}`
+      : `The input must follow this ${typeof format.syntax === 'string' ? format.syntax : 'lark'} grammar:\n${format.definition}`)
+  } else if (format !== undefined && format.type !== 'text') {
+    throw badRequest(`${where}.format: '${String(format.type)}' formats cannot be translated to this provider`, 'tools')
+  }
+  return {
+    name,
+    description: lines.join('\n\n'),
+    parameters: {
+      type: 'object',
+      properties: { [CUSTOM_INPUT]: { type: 'string', description: 'The raw input text for the tool.' } },
+      required: [CUSTOM_INPUT],
+      additionalProperties: false,
+    },
+    strict: true,
+  }
+}
+
+/** A custom tool call's arguments as a function call carries them. */
+const customArguments = (input: unknown) => JSON.stringify({ [CUSTOM_INPUT]: typeof input === 'string' ? input : '' })
+
+/** The input of a custom call from a whole JSON arguments text: `input`, or the one string argument the model chose. */
+function customInputOf(args: string): string | undefined {
+  let parsed: unknown
+  try { parsed = JSON.parse(args) } catch { return undefined }
+  if (!isRecord(parsed)) return undefined
+  if (typeof parsed[CUSTOM_INPUT] === 'string') return parsed[CUSTOM_INPUT]
+  const strings = Object.values(parsed).filter((value): value is string => typeof value === 'string')
+  return Object.keys(parsed).length === 1 && strings.length === 1 ? strings[0] : undefined
+}
+
+const OPENING = `{"${CUSTOM_INPUT}":"`
+/** Where JSON allows whitespace inside OPENING: before `{`, after it, before `:`, after it. */
+const SPACE_AT = new Set([0, 1, OPENING.length - 2, OPENING.length - 1])
+const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+
+/**
+ * A custom tool's input, read from the JSON arguments of its function call as they stream in. While the
+ * arguments open with `{"input":"`, each piece of the string is decoded as soon as it is whole (an escape is
+ * held until its last character arrives), so the input streams as text. Arguments of another shape are read
+ * whole at the end.
+ */
+export class CustomInputReader {
+  #raw = ''
+  #pos = 0
+  #matched = 0
+  #state: 'opening' | 'string' | 'closed' | 'whole' = 'opening'
+  /** The input text decoded so far. */
+  decoded = ''
+
+  /** Takes a piece of the arguments; returns the input text it completes (possibly ''). */
+  push(piece: string): string {
+    this.#raw += piece
+    let out = ''
+    const raw = this.#raw
+    while (this.#pos < raw.length && (this.#state === 'opening' || this.#state === 'string')) {
+      const c = raw[this.#pos]!
+      if (this.#state === 'opening') {
+        if (/\s/.test(c) && SPACE_AT.has(this.#matched)) this.#pos++
+        else if (c !== OPENING[this.#matched]) this.#state = 'whole'
+        else {
+          this.#pos++
+          if (++this.#matched === OPENING.length) this.#state = 'string'
+        }
+        continue
+      }
+      if (c === '"') {
+        this.#state = 'closed'
+        this.#pos++
+      } else if (c !== '\\') {
+        out += c
+        this.#pos++
+      } else {
+        const next = raw[this.#pos + 1]
+        if (next === undefined) break
+        if (next === 'u') {
+          const hex = raw.slice(this.#pos + 2, this.#pos + 6)
+          if (hex.length < 4) break
+          out += String.fromCharCode(Number.parseInt(hex, 16) || 0)
+          this.#pos += 6
+        } else {
+          out += ESCAPES[next] ?? next
+          this.#pos += 2
+        }
+      }
+    }
+    this.decoded += out
+    return out
+  }
+
+  /** The whole input, once the arguments are complete (what was decoded, when they never became valid JSON). */
+  get value(): string {
+    return customInputOf(this.#raw) ?? (this.#state === 'whole' ? this.#raw : this.decoded)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Requests: decoding
+// ---------------------------------------------------------------------------------------------------------
 
 function contentList(content: unknown, where: string): Item[] {
   if (typeof content === 'string') return [{ type: 'input_text', text: content }]
@@ -180,7 +372,7 @@ function appendTo(messages: CanonicalMessage[], role: CanonicalMessage['role'], 
   else messages.push({ role, content: [part] })
 }
 
-function decodeInputItem(item: unknown, i: number, system: string[], messages: CanonicalMessage[]) {
+function decodeInputItem(item: unknown, i: number, system: string[], messages: CanonicalMessage[], names: ClientToolNames) {
   const where = `input[${i}]`
   if (!isRecord(item)) throw badRequest(`${where} must be an object`, 'input')
   const type = item.type ?? (item.role !== undefined ? 'message' : undefined)
@@ -203,11 +395,15 @@ function decodeInputItem(item: unknown, i: number, system: string[], messages: C
           throw badRequest(`${where}.role '${String(item.role)}' cannot be translated to this provider`, 'input')
       }
     case 'function_call':
-      if (typeof item.call_id !== 'string' || typeof item.name !== 'string') throw badRequest(`${where}: function_call needs call_id and name`, 'input')
-      appendTo(messages, 'assistant', { type: 'tool_call', id: item.call_id, name: item.name, arguments: String(item.arguments ?? '') })
+    case 'custom_tool_call': {
+      if (typeof item.call_id !== 'string' || typeof item.name !== 'string') throw badRequest(`${where}: ${type} needs call_id and name`, 'input')
+      const args = type === 'custom_tool_call' ? customArguments(item.input) : String(item.arguments ?? '')
+      appendTo(messages, 'assistant', { type: 'tool_call', id: item.call_id, name: names.canonical(item.name, item.namespace), arguments: args })
       return
+    }
     case 'function_call_output':
-      if (typeof item.call_id !== 'string') throw badRequest(`${where}: function_call_output needs call_id`, 'input')
+    case 'custom_tool_call_output':
+      if (typeof item.call_id !== 'string') throw badRequest(`${where}: ${type} needs call_id`, 'input')
       appendTo(messages, 'tool', { type: 'tool_result', toolCallId: item.call_id, content: toolOutputParts(item.output, where) })
       return
     case 'reasoning': {
@@ -222,43 +418,101 @@ function decodeInputItem(item: unknown, i: number, system: string[], messages: C
   }
 }
 
-function decodeInput(input: unknown, system: string[]): CanonicalMessage[] {
+function decodeInput(input: unknown, system: string[], names: ClientToolNames): CanonicalMessage[] {
   if (typeof input === 'string') return [{ role: 'user', content: [{ type: 'text', text: input }] }]
   if (!Array.isArray(input)) throw badRequest('input must be a string or an array of items', 'input')
   const messages: CanonicalMessage[] = []
-  input.forEach((item, i) => decodeInputItem(item, i, system, messages))
+  input.forEach((item, i) => decodeInputItem(item, i, system, messages, names))
   return messages
 }
 
-function decodeTools(tools: unknown[]): CanonicalTool[] {
-  return tools.map((tool, k) => {
+/** Tools that run on OpenAI's servers. */
+const HOSTED_TOOLS = new Set([
+  'web_search', 'web_search_preview', 'web_search_2025_08_26', 'web_search_preview_2025_03_11', 'file_search',
+  'code_interpreter', 'computer', 'computer_use', 'computer_use_preview', 'image_generation', 'mcp',
+])
+
+/** How Codex (the commonest client sending these) leaves a tool out of its requests (checked with Codex 0.171). */
+const CODEX_SWITCH: Record<string, string> = {
+  web_search: 'web_search = "disabled" in config.toml',
+  web_search_preview: 'web_search = "disabled" in config.toml',
+  tool_search: 'multi_agent = false under [features] in config.toml',
+}
+
+/** The 400 for a tool type no other provider has: what it is, that the request can go without it, and how. */
+function refusedTool(type: string, where: string) {
+  const what = HOSTED_TOOLS.has(type)
+    ? `the hosted tool '${type}' runs on OpenAI's servers and`
+    : `the OpenAI tool type '${type}' has no equivalent on other providers and`
+  const codex = CODEX_SWITCH[type] ? ` (Codex: ${CODEX_SWITCH[type]})` : ''
+  return badRequest(`${where}: ${what} cannot be translated to this provider; send the request without it${codex}`, 'tools')
+}
+
+function functionTool(tool: Item, name: string, where: string, strictByDefault: boolean): CanonicalTool {
+  if (typeof tool.name !== 'string') throw badRequest(`${where}.name is required`, 'tools')
+  return {
+    name,
+    ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
+    ...(isRecord(tool.parameters) ? { parameters: tool.parameters } : {}),
+    // The Responses API makes top-level function tools strict unless told otherwise; a namespace member is
+    // strict only when it says so.
+    strict: strictByDefault ? tool.strict !== false : tool.strict === true,
+  }
+}
+
+/** A namespace's members as function tools: the canonical name carries the namespace, the description its description. */
+function namespaceTools(tool: Item, k: number, names: ClientToolNames): CanonicalTool[] {
+  const where = `tools[${k}]`
+  if (typeof tool.name !== 'string' || !tool.name) throw badRequest(`${where}.name is required`, 'tools')
+  if (!Array.isArray(tool.tools)) throw badRequest(`${where}.tools must be an array`, 'tools')
+  const about = typeof tool.description === 'string' && tool.description ? `${tool.name}: ${tool.description}` : ''
+  return tool.tools.map((member: unknown, j: number) => {
+    const at = `${where}.tools[${j}]`
+    if (!isRecord(member)) throw badRequest(`${at} must be an object`, 'tools')
+    if (member.type !== 'function' && member.type !== 'custom') throw refusedTool(String(member.type), at)
+    if (typeof member.name !== 'string') throw badRequest(`${at}.name is required`, 'tools')
+    const name = names.canonical(member.name, tool.name)
+    const out = member.type === 'function' ? functionTool(member, name, at, false) : customToolAsFunction(member, name, at)
+    if (about) out.description = out.description ? `${about}\n\n${out.description}` : about
+    return out
+  })
+}
+
+function decodeTools(tools: unknown[], names: ClientToolNames): CanonicalTool[] {
+  return tools.flatMap((tool, k) => {
     if (!isRecord(tool)) throw badRequest(`tools[${k}] must be an object`, 'tools')
-    if (tool.type !== 'function') {
-      throw badRequest(`tools[${k}]: the hosted tool '${String(tool.type)}' runs on OpenAI's servers and cannot be translated to this provider`, 'tools')
-    }
-    if (typeof tool.name !== 'string') throw badRequest(`tools[${k}].name is required`, 'tools')
-    return {
-      name: tool.name,
-      ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
-      ...(isRecord(tool.parameters) ? { parameters: tool.parameters } : {}),
-      strict: tool.strict !== false, // the Responses API makes function tools strict unless told otherwise
+    switch (tool.type) {
+      case 'function': return [functionTool(tool, String(tool.name), `tools[${k}]`, true)]
+      case 'custom':
+        if (typeof tool.name !== 'string') throw badRequest(`tools[${k}].name is required`, 'tools')
+        return [customToolAsFunction(tool, tool.name, `tools[${k}]`)]
+      case 'namespace': return namespaceTools(tool, k, names)
+      default: throw refusedTool(String(tool.type), `tools[${k}]`)
     }
   })
 }
 
+/** The canonical names an `allowed_tools` entry allows: a function or custom tool, or every member of a namespace. */
+function allowedNames(entry: unknown, names: ClientToolNames): string[] {
+  if (!isRecord(entry) || typeof entry.name !== 'string') return []
+  if (entry.type === 'function' || entry.type === 'custom') return [names.canonical(entry.name, entry.namespace)]
+  if (entry.type !== 'namespace') return []
+  return [...names.byName].filter(([, ref]) => ref.namespace === entry.name).map(([name]) => name)
+}
+
 /** `tool_choice`; `allowed_tools` narrows the tool list itself, which every format can express. */
-function decodeToolChoice(value: unknown, request: CanonicalRequest) {
+function decodeToolChoice(value: unknown, request: CanonicalRequest, names: ClientToolNames) {
   if (value === undefined || value === null) return
   if (value === 'auto' || value === 'none' || value === 'required') {
     request.toolChoice = { type: value }
     return
   }
-  if (isRecord(value) && value.type === 'function' && typeof value.name === 'string') {
-    request.toolChoice = { type: 'tool', name: value.name }
+  if (isRecord(value) && (value.type === 'function' || value.type === 'custom') && typeof value.name === 'string') {
+    request.toolChoice = { type: 'tool', name: names.canonical(value.name, value.namespace) }
     return
   }
   if (isRecord(value) && value.type === 'allowed_tools' && Array.isArray(value.tools)) {
-    const allowed = new Set(value.tools.filter((t: unknown) => isRecord(t) && t.type === 'function').map((t: Item) => t.name))
+    const allowed = new Set(value.tools.flatMap((entry: unknown) => allowedNames(entry, names)))
     request.tools = request.tools?.filter((tool) => allowed.has(tool.name))
     request.toolChoice = { type: value.mode === 'required' ? 'required' : 'auto' }
     return
@@ -300,10 +554,11 @@ export function responsesRequestToCanonical(body: Record<string, unknown>): Cano
   if (body.previous_response_id != null) throw badRequest('previous_response_id needs conversation state, which this gateway keeps only with the responses() plugin: add responses() to the config, or send the whole conversation as input', 'previous_response_id')
 
   const system: string[] = typeof body.instructions === 'string' && body.instructions ? [body.instructions] : []
-  const messages = decodeInput(body.input, system)
+  const names = new ClientToolNames(body.tools)
+  const messages = decodeInput(body.input, system, names)
   const request: CanonicalRequest = { model: typeof body.model === 'string' ? body.model : undefined, system, messages, stream: body.stream === true }
-  if (Array.isArray(body.tools) && body.tools.length) request.tools = decodeTools(body.tools)
-  decodeToolChoice(body.tool_choice, request)
+  if (Array.isArray(body.tools) && body.tools.length) request.tools = decodeTools(body.tools, names)
+  decodeToolChoice(body.tool_choice, request, names)
   if (body.parallel_tool_calls === false) request.parallelToolCalls = false
   request.responseFormat = decodeTextFormat(body.text)
   request.reasoning = decodeReasoning(body.reasoning)
@@ -466,8 +721,25 @@ function messageItem(id: string, text: string, status: 'in_progress' | 'complete
   return { id, type: 'message', status, content: status === 'in_progress' ? [] : [outputText(text)], role: 'assistant' }
 }
 
-function functionCallItem(id: string, callId: string, name: string, args: string, status: 'in_progress' | 'completed' | 'incomplete'): Item {
-  return { id, type: 'function_call', status, arguments: args, call_id: callId, name }
+type ItemStatus = 'in_progress' | 'completed' | 'incomplete'
+
+function functionCallItem(id: string, callId: string, name: string, args: string, status: ItemStatus, namespace?: string): Item {
+  return { id, type: 'function_call', status, arguments: args, call_id: callId, name, ...(namespace ? { namespace } : {}) }
+}
+
+function customToolCallItem(id: string, callId: string, ref: ClientToolRef, input: string, status: ItemStatus): Item {
+  return { id, type: 'custom_tool_call', status, call_id: callId, name: ref.name, input, ...(ref.namespace ? { namespace: ref.namespace } : {}) }
+}
+
+/** A canonical tool call as the item of the tool the client offered: a custom tool's call, or a function's. */
+function toolCallItem(seed: string, index: number, part: { id: string; name: string; arguments: string }, names: ClientToolNames): Item {
+  const ref = names.ref(part.name)
+  if (ref?.kind === 'custom') {
+    const reader = new CustomInputReader()
+    reader.push(part.arguments)
+    return customToolCallItem(safeId('ctc_', seed, index), part.id, ref, reader.value, 'completed')
+  }
+  return functionCallItem(safeId('fc_', seed, index), part.id, ref?.name ?? part.name, part.arguments || '{}', 'completed', ref?.namespace)
 }
 
 function reasoningItem(id: string, text: string, encryptedContent?: string): Item {
@@ -530,7 +802,7 @@ function responseObject(info: TranslateInfo, created: number, parts: ResponseObj
 }
 
 /** Output items for canonical content: each run of text one message, each tool call and thinking its own item. */
-function outputItems(content: CanonicalResponse['content'], seed: string): Item[] {
+function outputItems(content: CanonicalResponse['content'], seed: string, names: ClientToolNames): Item[] {
   const items: Item[] = []
   let text: string | undefined
   const flushText = () => {
@@ -543,7 +815,7 @@ function outputItems(content: CanonicalResponse['content'], seed: string): Item[
       continue
     }
     flushText()
-    if (part.type === 'tool_call') items.push(functionCallItem(safeId('fc_', seed, items.length), part.id, part.name, part.arguments || '{}', 'completed'))
+    if (part.type === 'tool_call') items.push(toolCallItem(seed, items.length, part, names))
     else items.push(reasoningItem(safeId('rs_', seed, items.length), part.text, part.encryptedContent))
   }
   flushText()
@@ -556,7 +828,7 @@ export function canonicalToResponsesResponse(response: CanonicalResponse, info: 
   return responseObject(info, info.created ?? Math.floor(Date.now() / 1000), {
     status: end.status,
     incompleteDetails: end.incomplete_details,
-    output: outputItems(response.content, info.id),
+    output: outputItems(response.content, info.id, new ClientToolNames(info.request?.tools)),
     usage: response.usage ?? emptyUsage(),
   })
 }
@@ -664,19 +936,25 @@ export function createResponsesStreamDecoder(_info: TranslateInfo): StreamDecode
 type OpenItem =
   | { kind: 'message'; outputIndex: number; id: string; text: string }
   | { kind: 'reasoning'; outputIndex: number; id: string; text: string }
-  | { kind: 'function_call'; outputIndex: number; id: string; callId: string; name: string; arguments: string; done?: Item }
+  | { kind: 'function_call'; outputIndex: number; id: string; callId: string; name: string; namespace?: string; arguments: string; done?: Item }
+  | { kind: 'custom_tool_call'; outputIndex: number; id: string; callId: string; ref: ClientToolRef; input: CustomInputReader; done?: Item }
+
+type CallItem = Extract<OpenItem, { kind: 'function_call' | 'custom_tool_call' }>
 
 /**
  * Writes canonical stream events as the Responses API's typed events: `response.created`, `response.in_progress`,
  * each output item opened, filled and closed in turn, then `response.completed` (or `response.incomplete`)
  * carrying the whole response. The item events repeat the whole text when they close, so the encoder keeps the
- * output it wrote: the format asks for it.
+ * output it wrote: the format asks for it. A call to a tool the client offered as a custom tool becomes a
+ * `custom_tool_call` whose input streams as `response.custom_tool_call_input.delta` events; a call to a
+ * namespace's member, a `function_call` carrying its `namespace`.
  */
 export function createResponsesStreamEncoder(info: TranslateInfo): StreamEncoder {
   const created = info.created ?? Math.floor(Date.now() / 1000)
   const usage = emptyUsage()
   const output: Item[] = []
-  const callsByIndex = new Map<number, Extract<OpenItem, { kind: 'function_call' }>>()
+  const names = new ClientToolNames(info.request?.tools)
+  const callsByIndex = new Map<number, CallItem>()
   let sequence = 0
   let started = false
   let closed = false
@@ -711,7 +989,10 @@ export function createResponsesStreamEncoder(info: TranslateInfo): StreamEncoder
         frames.push(frame('response.reasoning_summary_part.added', { ...at(item), summary_index: 0, part: summaryText('') }))
         break
       case 'function_call':
-        frames.push(frame('response.output_item.added', { output_index: item.outputIndex, item: functionCallItem(item.id, item.callId, item.name, '', 'in_progress') }))
+        frames.push(frame('response.output_item.added', { output_index: item.outputIndex, item: functionCallItem(item.id, item.callId, item.name, '', 'in_progress', item.namespace) }))
+        break
+      case 'custom_tool_call':
+        frames.push(frame('response.output_item.added', { output_index: item.outputIndex, item: customToolCallItem(item.id, item.callId, item.ref, '', 'in_progress') }))
     }
     return item
   }
@@ -734,7 +1015,16 @@ export function createResponsesStreamEncoder(info: TranslateInfo): StreamEncoder
         break
       case 'function_call':
         frames.push(frame('response.function_call_arguments.done', { ...at(item), name: item.name, arguments: item.arguments }))
-        done = item.done = functionCallItem(item.id, item.callId, item.name, item.arguments, 'completed')
+        done = item.done = functionCallItem(item.id, item.callId, item.name, item.arguments, 'completed', item.namespace)
+        break
+      case 'custom_tool_call': {
+        // Whatever the deltas did not carry (all of it, for arguments that did not open with `{"input":"`).
+        const input = item.input.value
+        const rest = input.startsWith(item.input.decoded) ? input.slice(item.input.decoded.length) : ''
+        if (rest) frames.push(frame('response.custom_tool_call_input.delta', { ...at(item), delta: rest }))
+        frames.push(frame('response.custom_tool_call_input.done', { ...at(item), input }))
+        done = item.done = customToolCallItem(item.id, item.callId, item.ref, input, 'completed')
+      }
     }
     frames.push(frame('response.output_item.done', { output_index: item.outputIndex, item: done }))
     output.push(done)
@@ -742,10 +1032,14 @@ export function createResponsesStreamEncoder(info: TranslateInfo): StreamEncoder
   }
 
   /** The open item's state as a failed response shows it. */
-  const partialItem = (item: OpenItem): Item =>
-    item.kind === 'message' ? messageItem(item.id, item.text, 'incomplete')
-      : item.kind === 'reasoning' ? reasoningItem(item.id, item.text)
-        : functionCallItem(item.id, item.callId, item.name, item.arguments, 'incomplete')
+  const partialItem = (item: OpenItem): Item => {
+    switch (item.kind) {
+      case 'message': return messageItem(item.id, item.text, 'incomplete')
+      case 'reasoning': return reasoningItem(item.id, item.text)
+      case 'function_call': return functionCallItem(item.id, item.callId, item.name, item.arguments, 'incomplete', item.namespace)
+      case 'custom_tool_call': return customToolCallItem(item.id, item.callId, item.ref, item.input.decoded, 'incomplete')
+    }
+  }
 
   const text = (delta: string): SSEFrame[] => {
     const frames = start([])
@@ -767,7 +1061,10 @@ export function createResponsesStreamEncoder(info: TranslateInfo): StreamEncoder
 
   const toolCallStart = (index: number, callId: string, name: string): SSEFrame[] => {
     const frames = start([])
-    const item = openItem(frames, (outputIndex) => ({ kind: 'function_call' as const, outputIndex, id: safeId('fc_', info.id, outputIndex), callId, name, arguments: '' }))
+    const ref = names.ref(name)
+    const item: CallItem = ref?.kind === 'custom'
+      ? openItem(frames, (outputIndex) => ({ kind: 'custom_tool_call' as const, outputIndex, id: safeId('ctc_', info.id, outputIndex), callId, ref, input: new CustomInputReader() }))
+      : openItem(frames, (outputIndex) => ({ kind: 'function_call' as const, outputIndex, id: safeId('fc_', info.id, outputIndex), callId, name: ref?.name ?? name, namespace: ref?.namespace, arguments: '' }))
     callsByIndex.set(index, item)
     return frames
   }
@@ -777,6 +1074,11 @@ export function createResponsesStreamEncoder(info: TranslateInfo): StreamEncoder
   const toolCallDelta = (index: number, delta: string): SSEFrame[] => {
     const item = callsByIndex.get(index)
     if (!item) return []
+    if (item.kind === 'custom_tool_call') {
+      const text = item.input.push(delta)
+      if (item.done) item.done.input = item.input.value
+      return text ? [frame('response.custom_tool_call_input.delta', { ...at(item), delta: text })] : []
+    }
     item.arguments += delta
     if (item.done) item.done.arguments = item.arguments
     return [frame('response.function_call_arguments.delta', { ...at(item), delta })]

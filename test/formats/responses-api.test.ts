@@ -153,8 +153,8 @@ describe('decodeRequest', () => {
   })
 
   it('refuses, naming it, what only OpenAI can serve: hosted tools, stored items and files, templates', () => {
-    for (const type of ['web_search', 'web_search_preview', 'file_search', 'code_interpreter', 'computer_use_preview', 'image_generation', 'mcp', 'local_shell', 'custom', 'shell']) {
-      rejects(() => translateRequest({ model: 'm', input: 'x', tools: [WEATHER, { type }] }, 'openai-responses', 'anthropic-messages'), new RegExp(`tools\\[1\\].*'${type}'`), 'tools')
+    for (const type of ['web_search', 'web_search_preview', 'file_search', 'code_interpreter', 'computer_use_preview', 'image_generation', 'mcp', 'local_shell', 'shell', 'apply_patch', 'tool_search']) {
+      rejects(() => translateRequest({ model: 'm', input: 'x', tools: [WEATHER, { type }] }, 'openai-responses', 'anthropic-messages'), new RegExp(`tools\\[1\\].*'${type}'.*send the request without it`), 'tools')
     }
     const input = (item: ResponseInputItem) => ({ model: 'm', input: [item] })
     rejects(() => codec.decodeRequest!(input({ type: 'item_reference', id: 'msg_9' })), /item_reference 'msg_9'/, 'input')

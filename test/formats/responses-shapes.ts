@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest'
 import type {
-  Response, ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText, ResponseReasoningItem,
+  Response, ResponseCustomToolCall, ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText, ResponseReasoningItem,
   ResponseStreamEvent, ResponseUsage,
 } from 'openai/resources/responses/responses'
 
@@ -21,6 +21,7 @@ const RESPONSE: Record<Exclude<RequiredKeys<Response>, 'output_text'>, true> = {
 const MESSAGE: KeyList<ResponseOutputMessage> = { id: true, content: true, role: true, status: true, type: true }
 const OUTPUT_TEXT: KeyList<ResponseOutputText> = { annotations: true, text: true, type: true }
 const FUNCTION_CALL: KeyList<ResponseFunctionToolCall> = { arguments: true, call_id: true, name: true, type: true }
+const CUSTOM_TOOL_CALL: KeyList<ResponseCustomToolCall> = { call_id: true, input: true, name: true, type: true }
 const REASONING: KeyList<ResponseReasoningItem> = { id: true, summary: true, type: true }
 const USAGE: KeyList<ResponseUsage> = { input_tokens: true, input_tokens_details: true, output_tokens: true, output_tokens_details: true, total_tokens: true }
 const INPUT_DETAILS: KeyList<ResponseUsage.InputTokensDetails> = { cached_tokens: true, cache_write_tokens: true }
@@ -46,6 +47,8 @@ export const EVENT_KEYS: { [T in EmittedEvent]: KeyList<EventOf<T>> } = {
   'response.output_text.done': { content_index: true, item_id: true, logprobs: true, output_index: true, sequence_number: true, text: true, type: true },
   'response.function_call_arguments.delta': { delta: true, item_id: true, output_index: true, sequence_number: true, type: true },
   'response.function_call_arguments.done': { arguments: true, item_id: true, name: true, output_index: true, sequence_number: true, type: true },
+  'response.custom_tool_call_input.delta': { delta: true, item_id: true, output_index: true, sequence_number: true, type: true },
+  'response.custom_tool_call_input.done': { input: true, item_id: true, output_index: true, sequence_number: true, type: true },
   'response.reasoning_summary_part.added': summaryPart,
   'response.reasoning_summary_part.done': summaryPart,
   'response.reasoning_summary_text.delta': { delta: true, item_id: true, output_index: true, sequence_number: true, summary_index: true, type: true },
@@ -57,6 +60,7 @@ type EmittedEvent =
   | 'response.output_item.added' | 'response.output_item.done' | 'response.content_part.added' | 'response.content_part.done'
   | 'response.output_text.delta' | 'response.output_text.done'
   | 'response.function_call_arguments.delta' | 'response.function_call_arguments.done'
+  | 'response.custom_tool_call_input.delta' | 'response.custom_tool_call_input.done'
   | 'response.reasoning_summary_part.added' | 'response.reasoning_summary_part.done'
   | 'response.reasoning_summary_text.delta' | 'response.reasoning_summary_text.done'
   | 'error'
@@ -73,6 +77,7 @@ function expectOutputItem(item: any) {
       for (const part of item.content) if (part.type === 'output_text') expectKeys(part, OUTPUT_TEXT, 'output_text part')
       return
     case 'function_call': return expectKeys(item, FUNCTION_CALL, 'function_call item')
+    case 'custom_tool_call': return expectKeys(item, CUSTOM_TOOL_CALL, 'custom_tool_call item')
     case 'reasoning': return expectKeys(item, REASONING, 'reasoning item')
     default: throw new Error(`unexpected output item ${item.type}`)
   }
