@@ -5,12 +5,15 @@ import { loadGatewayConfig, watchGatewayConfig, type ResolvedConfig } from './co
 import { startServer, type RunningServer } from './server.ts'
 import { ConfigError } from './errors.ts'
 import { PluginHost } from './host.ts'
+import cluster from 'node:cluster'
 import { H3 } from 'h3'
 import { createStorage, type Storage } from 'unstorage'
 import { createLogger } from './logger.ts'
 import { createGatewayStorage, DEFAULT_STORAGE } from './storage.ts'
 import { realClock } from './clock.ts'
 import { createAdminMount } from './admin.ts'
+import { superviseWorkers, workerCount } from './cluster.ts'
+import { answerMetricsRequests } from './workers.ts'
 
 // The CLI's own output is always shown (the default level is `warn` under NODE_ENV=test).
 const consola = createConsola({ level: 3 })
@@ -45,25 +48,52 @@ function onSignals(server: RunningServer, extra?: () => void) {
   const stop = async (signal: string) => {
     if (stopping) return process.exit(1) // a second signal: stop now
     stopping = true
-    consola.info(`${signal}: finishing in-flight requests…`)
+    if (!cluster.isWorker) consola.info(`${signal}: finishing in-flight requests…`)
     extra?.()
     await server.close()
     process.exit(0)
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))
-  process.on('SIGINT', () => void stop('SIGINT'))
+  // A worker is stopped by its primary (SIGTERM); the terminal's Ctrl-C reaches the primary too.
+  process.on('SIGINT', () => { if (!cluster.isWorker) void stop('SIGINT') })
 }
 
 const start = defineCommand({
   meta: { name: 'start', description: 'run the gateway' },
-  args: serverArgs,
+  args: {
+    ...serverArgs,
+    workers: { type: 'string', alias: 'w', description: 'worker processes on one port: a number, or auto (one per core)' },
+  },
   async run({ args }) {
+    const workers = args.workers === undefined ? 1 : (() => { try { return workerCount(args.workers) } catch (error) { return fail(error) } })()
     const config = withOverrides(await loadGatewayConfig(args.config).catch(fail), args)
-    const server = await startServer(config).catch(fail)
-    consola.success(`Sluice listening on ${server.url}`)
+    if (workers > 1 && cluster.isPrimary) return startPrimary(config, workers)
+    if (cluster.isWorker) answerMetricsRequests()
+    const server = await startServer(config).catch((error) => {
+      // A worker that cannot start tells its primary why, so the primary stops instead of restarting it forever.
+      if (cluster.isWorker) process.send?.({ type: 'sluice:failed', message: ConfigError.is(error) ? error.message : (error as Error)?.message ?? String(error) })
+      return fail(error)
+    })
+    if (cluster.isWorker) process.send?.({ type: 'sluice:listening', url: server.url })
+    else consola.success(`Sluice listening on ${server.url}`)
     onSignals(server)
   },
 })
+
+/** The primary of `--workers N`: supervises the workers and says where they listen once the first one does. */
+function startPrimary(config: ResolvedConfig, workers: number): void {
+  let announced = false
+  const supervisor = superviseWorkers(workers, createLogger(config.logLevel ?? 'info'))
+  cluster.on('message', (_worker, message: any) => {
+    if (message?.type === 'sluice:failed') {
+      consola.error(message.message)
+      supervisor.stop(1)
+    } else if (message?.type === 'sluice:listening' && !announced) {
+      announced = true
+      consola.success(`Sluice listening on ${message.url} (${workers} workers)`)
+    }
+  })
+}
 
 const dev = defineCommand({
   meta: { name: 'dev', description: 'run the gateway and reload it when the config changes' },

@@ -12,6 +12,8 @@ import { Pipeline } from './pipeline.ts'
 import { realClock } from './clock.ts'
 import { createAdminMount } from './admin.ts'
 import { newRequestId } from './context.ts'
+import { ConfigError } from './errors.ts'
+import { currentWorker } from './workers.ts'
 import { mountApiRoutes, mountFallback, isJsonApiPath } from './routes.ts'
 import { createEdgeGuard, edgeError } from './edge.ts'
 import { isResolvedConfig, resolveConfig, type ResolvedConfig } from './config.ts'
@@ -43,6 +45,9 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const config = isResolvedConfig(input) ? input : resolveConfig(input)
   const logger = options.logger ?? createLogger(config.logLevel)
   const clock = options.clock ?? realClock
+  if (!options.storage && currentWorker().count > 1 && (config.storage ?? DEFAULT_STORAGE).driver === 'memory') {
+    throw new ConfigError('storage: the memory driver keeps state in one process, so workers would not share keys or conversations; with --workers use fs or redis')
+  }
   const storage = options.storage ?? await createGatewayStorage(config.storage ?? DEFAULT_STORAGE)
   const app = new H3()
   const admin = createAdminMount(app, config.adminKey, logger)

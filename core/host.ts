@@ -7,6 +7,7 @@ import type { Storage } from 'unstorage'
 import type { ConsolaInstance } from 'consola'
 import type { H3, H3Event } from 'h3'
 import { pluginStorage } from './storage.ts'
+import { currentWorker } from './workers.ts'
 import { ConfigError } from './errors.ts'
 import { redactOptions } from './redact.ts'
 import type { Clock, HookName, PluginContext, PluginHooks, Provider, RouteMethod, Services, SluicePlugin, Teardown } from './types.ts'
@@ -61,6 +62,7 @@ export class PluginHost {
       rootStorage: storage,
       app,
       clock,
+      workers: currentWorker(),
       hook(name, fn) {
         host.#noteHook(plugin.name, name)
         return host.hooks.hook(name, fn as any)

@@ -9,6 +9,7 @@ export { loadGatewayConfig, resolveConfig, type ResolvedConfig } from './config.
 export { upstreamProvider, type UpstreamProviderSpec, type UpstreamRoute } from './upstream-provider.ts'
 export { createUpstreamClient, retryAfterSeconds, timeoutError, DEFAULT_TIMEOUTS, type UpstreamClient, type UpstreamClientOptions } from './upstream.ts'
 export { realClock } from './clock.ts'
+export { clusterMetrics } from './workers.ts'
 export { sseEvent, SSEParser } from './sse.ts'
 export { HeaderBag } from './headers.ts'
 export { presentedKey, constantTimeEqual } from './admin.ts'

@@ -5,7 +5,7 @@
  * `blockedFor(target)` lets the router skip open targets without calling them. Innermost of the resilience
  * hooks: `order: -10` (router fallback -30 → retry -20 → breaker -10 → provider).
  */
-import { definePlugin } from '../../core/index.ts'
+import { ConfigError, definePlugin } from '../../core/index.ts'
 import type { PluginContext, Target } from '../../core/index.ts'
 import { createBreakerHook } from './call.ts'
 import { parseBreakerOptions, type BreakerOptions } from './options.ts'
@@ -38,6 +38,9 @@ export const breaker = definePlugin((input: BreakerOptions = {}) => {
     order: -10,
     options: { ...shown, redis: redis ? '(set)' : undefined },
     setup(gw: PluginContext) {
+      if (!redis && gw.workers.count > 1) {
+        throw new ConfigError(`breaker: without redis each of the ${gw.workers.count} workers keeps its own circuits (a failing target would be tried ${gw.workers.count} times as often); set breaker({ redis }) with --workers`)
+      }
       const clock = fixedClock ?? gw.clock
       const registry = new CircuitRegistry(settings, settings.maxCircuits, () => clock)
       gw.provide('breakers', {

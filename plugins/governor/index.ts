@@ -6,7 +6,7 @@
  *   governor({ perKey: { rpm: 600, tpm: 1_000_000, maxConcurrent: 8 } })
  *   governor({ store: { redis: process.env.REDIS_URL! }, rules: [{ scope: 'model', rpm: 3000 }] })
  */
-import { definePlugin } from '../../core/index.ts'
+import { ConfigError, definePlugin } from '../../core/index.ts'
 import type { PluginContext, RequestContext } from '../../core/index.ts'
 import { Governor } from './governor.ts'
 import { describeOptions, resolveGovernorOptions, type GovernorOptions } from './options.ts'
@@ -20,6 +20,9 @@ export const governor = definePlugin((input: GovernorOptions = {}) => {
     name: 'governor',
     options: describeOptions(options),
     setup(gw: PluginContext) {
+      if (options.store === 'memory' && gw.workers.count > 1) {
+        throw new ConfigError(`governor: the memory store counts in one process, so each of the ${gw.workers.count} workers would admit the whole limit; use store: { redis } with --workers`)
+      }
       const governor = new Governor(options, { clock: gw.clock, logger: gw.logger })
       gw.onStart(() => governor.connect())
       return {

@@ -6,7 +6,7 @@
  */
 import client from 'prom-client'
 import type { H3Event } from 'h3'
-import { constantTimeEqual, definePlugin, metricsRegistry as registry, parseOptions, presentedKey, z } from '../../core/index.ts'
+import { clusterMetrics, constantTimeEqual, definePlugin, metricsRegistry as registry, parseOptions, presentedKey, z } from '../../core/index.ts'
 import type { PluginContext, RequestRecord, SluicePlugin } from '../../core/index.ts'
 import { collectServiceGauges, observeRecord } from './instruments.ts'
 
@@ -40,7 +40,9 @@ export const metrics = definePlugin((input: MetricsPluginOptions = {}): SluicePl
           return new Response('a valid metrics token is required\n', { status: 401, headers: { 'www-authenticate': 'Bearer' } })
         }
         collectServiceGauges(gw.inject('breakers'), gw.inject('recorder'))
-        return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } })
+        // With --workers, every worker's metrics, summed by the primary; else this process's.
+        const text = await (clusterMetrics() ?? registry.metrics())
+        return new Response(text, { headers: { 'content-type': registry.contentType } })
       })
     },
   }
