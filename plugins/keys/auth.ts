@@ -11,6 +11,7 @@ import { DUMMY_DIGEST, MAX_TOKEN_LENGTH, digestsEqual, parseKey, sha256, sha256H
 import type { CachedKey } from './key-cache.ts'
 import type { KeyStore } from './key-store.ts'
 import { keyStatus } from './schema.ts'
+import { VerifiedTokens } from './verified-tokens.ts'
 
 export const STATE_SLOT = 'keys'
 
@@ -22,8 +23,13 @@ function invalidKey(): GatewayError {
 }
 
 /** Resolves a presented token to an active key, or throws the one 401. */
-export async function authenticate(store: KeyStore, token: string, now: number): Promise<CachedKey> {
+export async function authenticate(store: KeyStore, token: string, now: number, verified?: VerifiedTokens): Promise<CachedKey> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalidKey()
+  const remembered = verified?.get(token)
+  if (remembered) {
+    if (keyStatus(remembered.record, now) !== 'active') throw invalidKey()
+    return remembered
+  }
   // Config keys are looked up by the digest of the whole token: a Map hit needs a SHA-256 preimage.
   let key = store.configKey(sha256Hex(token))
   if (!key) {
@@ -43,6 +49,7 @@ export async function authenticate(store: KeyStore, token: string, now: number):
     }
   }
   if (!key || keyStatus(key.record, now) !== 'active') throw invalidKey()
+  verified?.remember(token, key)
   return key
 }
 
@@ -61,10 +68,11 @@ export function principalOf(key: CachedKey): Principal {
 }
 
 export function createAuthHook(store: KeyStore, clock: Clock) {
+  const verified = new VerifiedTokens((key) => store.isCurrent(key))
   return async function keysAuth(ctx: RequestContext): Promise<void> {
     const token = presentedKey(ctx.request)
     if (!token) throw new GatewayError(401, MISSING_KEY, { type: 'authentication_error', code: 'missing_api_key' })
-    const key = await authenticate(store, token, clock.now())
+    const key = await authenticate(store, token, clock.now(), verified)
     // The model allow-list is enforced by the core once the body is read (`principal.allowsModel`).
     ctx.principal = principalOf(key)
     ctx.state[STATE_SLOT] = { key }

@@ -78,6 +78,11 @@ export class KeyStore {
     return this.configByHash.get(tokenHashHex)
   }
 
+  /** Whether `key` is still the current version: a config key, or the object the cache holds (fresh) for its id. */
+  isCurrent(key: CachedKey): boolean {
+    return key.record.source === 'config' || this.cache.peek(key.record.id) === key
+  }
+
   /** A stored key by id from this process's cache, when it holds a fresh copy; never reads storage. */
   cachedKey(id: string): CachedKey | undefined {
     return this.cache.peek(id)
