@@ -1,11 +1,11 @@
 /**
- * Token estimates for when a provider reports no usage: output counted per stream event as it passes (never
+ * Token estimates for when a provider reports no usage: output counted from the stream events as they pass (never
  * the whole body), the prompt counted in the record hook in slices with a yield between them, so a large
  * prompt never holds the event loop. Counts use gpt-tokenizer (o200k_base): exact for current OpenAI models,
  * an estimate for everyone else, and always marked `estimated`.
  */
 import { countTokens } from 'gpt-tokenizer'
-import type { RequestRecord, StreamDelta, Usage } from '../../core/index.ts'
+import type { RequestRecord, SSEEvent, StreamDelta, StreamTransform, Usage } from '../../core/index.ts'
 
 // Client text may contain `<|endoftext|>` and friends: count them as text instead of throwing.
 const ENCODE_OPTIONS = { disallowedSpecial: new Set<string>() }
@@ -25,14 +25,20 @@ export interface StreamEstimate {
    * stays flat.
    */
   pendingText?: string
+  /** Client-format events not decoded yet (see `rawEventEstimator`), and their size in characters. */
+  pendingEvents?: SSEEvent[]
+  pendingEventChars?: number
+  /** Decodes and counts `pendingEvents`; set by `rawEventEstimator`. */
+  decodePending?: () => void
 }
 
 // Most streams end with the provider's own usage, which makes counting moot: tokenize in batches of this many
 // characters (bounded memory per stream), and the last partial batch only when it is needed.
 const BATCH_CHARS = 8_192
 
-/** Tokenizes the text held back so far. */
+/** Tokenizes the text held back so far (decoding any events held back first). */
 export function flushEstimate(state: StreamEstimate): void {
+  state.decodePending?.()
   if (!state.pendingText) return
   state.outputTokens += countTextTokens(state.pendingText)
   state.pendingText = ''
@@ -64,6 +70,39 @@ export function outputEstimator(state: StreamEstimate): (delta: StreamDelta) => 
     if (!text) return
     state.pendingText = state.pendingText ? state.pendingText + text : text
     if (state.pendingText.length >= BATCH_CHARS) flushEstimate(state)
+  }
+}
+
+/**
+ * A `stream` event transform that does nothing per event but keep it: the client-format events are decoded into
+ * deltas (and counted by `outputEstimator`) a batch at a time, and the last batch only if the provider's usage
+ * never came. Most streams end with the provider's usage before a batch fills, so they are never parsed for this.
+ */
+export function rawEventEstimator(state: StreamEstimate, decode: () => (event: SSEEvent) => StreamDelta[]): StreamTransform {
+  const onDelta = outputEstimator(state)
+  let decoder: ((event: SSEEvent) => StreamDelta[]) | undefined
+  state.decodePending = () => {
+    const events = state.pendingEvents
+    if (!events?.length) return
+    state.pendingEvents = []
+    state.pendingEventChars = 0
+    decoder ??= decode()
+    for (const event of events) {
+      let deltas: StreamDelta[]
+      try {
+        deltas = decoder(event)
+      } catch {
+        continue // not an event of the format: nothing to count
+      }
+      for (const delta of deltas) onDelta(delta)
+    }
+  }
+  return (event) => {
+    if (state.finalUsageSeen) return event
+    ;(state.pendingEvents ??= []).push(event)
+    state.pendingEventChars = (state.pendingEventChars ?? 0) + event.data.length
+    if (state.pendingEventChars >= BATCH_CHARS) state.decodePending!()
+    return event
   }
 }
 

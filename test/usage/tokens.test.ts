@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { StreamDelta } from '../../core/index.ts'
+import { codecFor, sseEvent } from '../../core/index.ts'
 import {
-  countTextTokens, estimatePromptTokens, flushEstimate, mergeOutputEstimate, needsPromptEstimate, outputEstimator, PROMPT_SAMPLE_CHARS, type StreamEstimate,
+  countTextTokens, estimatePromptTokens, flushEstimate, mergeOutputEstimate, needsPromptEstimate, outputEstimator, PROMPT_SAMPLE_CHARS, rawEventEstimator, type StreamEstimate,
 } from '../../plugins/usage/tokens.ts'
 import { makeRecord, usage } from './helpers.ts'
 
@@ -161,5 +162,29 @@ describe('prompt estimate', () => {
     expect(result).toBeInstanceOf(Promise)
     await result
     expect(otherWorkRan).toBe(true)
+  })
+})
+
+describe('the raw event estimator (what usage() runs per stream)', () => {
+  const chunk = (content: string) => sseEvent(JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] }))
+
+  it('keeps events without parsing them, and decodes them only when the count is needed', () => {
+    const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
+    const decode = vi.fn(() => codecFor('openai-chat').streamDecoder!({ model: 'm', id: 'r' }))
+    const transform = rawEventEstimator(state, decode)
+    const events = ['Hello', ' there', ' friend'].map(chunk)
+    for (const event of events) expect(transform(event, undefined as any)).toBe(event) // passed on untouched
+    expect(decode).not.toHaveBeenCalled()
+    flushEstimate(state) // the provider's usage never came: now count
+    expect(decode).toHaveBeenCalledTimes(1)
+    expect(state.outputTokens).toBe(countTextTokens('Hello there friend'))
+  })
+
+  it('decodes a batch at a time on a long stream, so what it holds stays bounded', () => {
+    const state: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
+    const transform = rawEventEstimator(state, () => codecFor('openai-chat').streamDecoder!({ model: 'm', id: 'r' }))
+    for (let i = 0; i < 400; i++) transform(chunk('word '.repeat(20)), undefined as any)
+    expect(state.pendingEventChars!).toBeLessThan(8_192)
+    expect(state.outputTokens + countTextTokens(state.pendingText ?? '')).toBeGreaterThan(0)
   })
 })
