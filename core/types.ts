@@ -267,6 +267,10 @@ export interface RequestRecord {
   attempts: number
   /** Filled by the core from the `pricing` service before any `record` hook runs (the usage plugin provides it). */
   costUSD?: number
+  /** Answered from a response cache, not by the upstream (set by the cache plugin; then `costUSD` is 0). */
+  cached?: boolean
+  /** What the upstream would have cost for an answer served from a cache (set by the cache plugin). */
+  savedUSD?: number
 }
 
 /** Continue the `call` chain with an attempt (possibly a different target). */
@@ -317,6 +321,11 @@ export interface PluginContext {
   addModels(list: () => string[]): void
   /** Injectable time source; tests swap it. */
   readonly clock: Clock
+  /**
+   * How many worker processes serve this config (`sluice start --workers N`) and which one this is. A plugin whose
+   * state lives in one process (a memory store) refuses to start with more than one, naming the fix.
+   */
+  readonly workers: { index: number; count: number }
   /**
    * Mount an admin route at `/admin<path>`. The core checks the admin key (constant time) before the
    * handler runs and answers 401 without it; with no admin key configured, admin routes answer 404.

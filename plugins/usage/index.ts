@@ -8,7 +8,7 @@
  * passed, the prompt with a bounded tokenizer pass), then its `pricing`. This plugin's `record` hook only hands
  * the finished record to the recorder. Admin routes: `GET /admin/usage`, `GET /admin/events`.
  */
-import { definePlugin } from '../../core/index.ts'
+import { codecFor, definePlugin } from '../../core/index.ts'
 import type { PluginContext, RequestContext, RequestRecord, Services, SluicePlugin } from '../../core/index.ts'
 import { eventsHandler, usageQueryHandler } from './admin.ts'
 import { displayOptions, resolveUsageOptions, type UsageOptionsInput } from './options.ts'
@@ -19,7 +19,7 @@ import { Recorder, type RecordListener } from './recorder.ts'
 import { SpendTracker } from './spend.ts'
 import { createSqliteStore } from './sqlite-store.ts'
 import type { UsageStore } from './store.ts'
-import { estimatePromptTokens, flushEstimate, mergeOutputEstimate, needsPromptEstimate, outputEstimator, type StreamEstimate } from './tokens.ts'
+import { estimatePromptTokens, flushEstimate, mergeOutputEstimate, needsPromptEstimate, rawEventEstimator, type StreamEstimate } from './tokens.ts'
 
 export type { UsageOptionsInput as UsagePluginOptions } from './options.ts'
 export type { RecorderStats } from './recorder.ts'
@@ -52,7 +52,8 @@ export const usage = definePlugin((input: UsageOptionsInput = {}): SluicePlugin 
       const spend = new SpendTracker(store)
       const recorder = new Recorder({
         store,
-        spillFile: options.spillFile,
+        // Workers each spill to their own file: one file renamed for replay by two processes would lose lines.
+        spillFile: gw.workers.count > 1 ? options.spillFile.replace(/(\.\w+)?$/, `.worker${gw.workers.index}$1`) : options.spillFile,
         queueSize: options.queueSize,
         batchSize: options.batchSize,
         flushIntervalMs: options.flushIntervalMs,
@@ -81,10 +82,12 @@ export const usage = definePlugin((input: UsageOptionsInput = {}): SluicePlugin 
       return {
         hooks: {
           stream(ctx: RequestContext) {
-            if (!ctx.stream) return
+            const decoder = ctx.stream && codecFor(ctx.api).streamDecoder
+            if (!decoder) return
             const estimate: StreamEstimate = { outputTokens: 0, finalUsageSeen: false }
             ctx.state[NAME] = estimate
-            return { observe: outputEstimator(estimate) }
+            // The client-format events, decoded only when counting is needed (see rawEventEstimator).
+            return { event: rawEventEstimator(estimate, () => decoder({ model: ctx.model, id: ctx.id })) }
           },
           record(record: RequestRecord) {
             spend.noteRecorded(record)

@@ -24,7 +24,7 @@ export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 // Postgres array types of COLUMNS, in order: one array parameter per column (unnest), whatever the batch size.
 const ARRAY_TYPES = [
   'text', 'int8', 'int8', 'text', 'text', 'text', 'text', 'text', 'text', 'int2', 'int4', 'text', 'text', 'int8', 'int8',
-  'int8', 'int8', 'int2', 'float8', 'int4', 'int4', 'int4', 'text', 'text',
+  'int8', 'int8', 'int2', 'float8', 'int4', 'int4', 'int4', 'text', 'text', 'int2', 'float8',
 ]
 
 /** Schema versions in order; exported for the migration tests. */
@@ -64,6 +64,11 @@ export const postgresMigrations = (table: string): string[][] => [
     `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS client_request_id TEXT`,
     `UPDATE ${table} SET client_request_id = id WHERE client_request_id IS NULL AND ${LEGACY_CLIENT_ID_ROWS}`,
     `CREATE INDEX IF NOT EXISTS usage_client_request_idx ON ${table} (client_request_id)`,
+  ],
+  [
+    // Answers served from a response cache (the cache plugin): cost 0, and what the upstream would have cost.
+    `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS cached SMALLINT NOT NULL DEFAULT 0`,
+    `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS saved_usd DOUBLE PRECISION NOT NULL DEFAULT 0`,
   ],
 ]
 

@@ -57,6 +57,11 @@ export const SQLITE_MIGRATIONS: string[][] = [
     `UPDATE usage_records SET client_request_id = id WHERE ${LEGACY_CLIENT_ID_ROWS}`,
     `CREATE INDEX usage_client_request_idx ON usage_records (client_request_id)`,
   ],
+  [
+    // Answers served from a response cache (the cache plugin): cost 0, and what the upstream would have cost.
+    `ALTER TABLE usage_records ADD COLUMN cached INTEGER NOT NULL DEFAULT 0`,
+    `ALTER TABLE usage_records ADD COLUMN saved_usd REAL NOT NULL DEFAULT 0`,
+  ],
 ]
 
 const INSERT = `INSERT INTO usage_records (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`

@@ -44,6 +44,7 @@ export const COLUMNS = [
   'id', 'time', 'ended_at', 'principal_id', 'principal_name', 'requested_model', 'provider', 'upstream_model',
   'api', 'stream', 'status', 'outcome', 'error_message', 'input_tokens', 'output_tokens', 'cached_tokens',
   'reasoning_tokens', 'estimated', 'cost_usd', 'latency_ms', 'ttfb_ms', 'attempts', 'tags', 'client_request_id',
+  'cached', 'saved_usd',
 ] as const
 
 /**
@@ -84,6 +85,8 @@ export function recordValues(record: RequestRecord): unknown[] {
     int(record.attempts),
     record.tags && Object.keys(record.tags).length > 0 ? JSON.stringify(record.tags) : null,
     typeof record.clientRequestId === 'string' ? record.clientRequestId : null,
+    record.cached ? 1 : 0,
+    typeof record.savedUSD === 'number' && Number.isFinite(record.savedUSD) ? record.savedUSD : 0,
   ]
 }
 

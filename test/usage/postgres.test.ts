@@ -40,7 +40,7 @@ describe.skipIf(!url)('Postgres store', () => {
     expect(await store.insert([record])).toBe(1)
     expect(await store.insert([record, makeRecord()])).toBe(1)
     await store.close()
-    expect((await admin.query(`SELECT version FROM "${schema}".usage_schema_version ORDER BY version`)).rows).toEqual([{ version: 1 }, { version: 2 }])
+    expect((await admin.query(`SELECT version FROM "${schema}".usage_schema_version ORDER BY version`)).rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
     const { rows } = await admin.query(`SELECT * FROM "${schema}".usage_records WHERE id = $1`, [record.id])
     expect(rows[0]).toMatchObject({
       id: record.id, time: String(record.startedAt), principal_id: 'key_a', provider: 'openai', upstream_model: 'gpt-4o',

@@ -42,7 +42,7 @@ describe('SQLite store', () => {
     await store.close()
     const db = new Database(file, { readonly: true })
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(db.prepare('SELECT version FROM usage_schema_version').all()).toEqual([{ version: 1 }, { version: 2 }])
+    expect(db.prepare('SELECT version FROM usage_schema_version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
     const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_records'").all() as any[]).map((r) => r.name)
     expect(indexes).toEqual(expect.arrayContaining(['usage_time_idx', 'usage_principal_time_idx', 'usage_model_time_idx', 'usage_client_request_idx']))
     db.close()
@@ -64,7 +64,7 @@ describe('SQLite store', () => {
       requested_model: 'openai/gpt-4o', provider: 'openai', upstream_model: 'gpt-4o', api: 'openai-chat', stream: 1,
       status: 200, outcome: 'ok', error_message: null, input_tokens: 120, output_tokens: 80, cached_tokens: 20,
       reasoning_tokens: 10, estimated: 1, cost_usd: 0.0123, latency_ms: 420, ttfb_ms: 95, attempts: 2,
-      tags: JSON.stringify({ team: 'x', project: 'y' }), client_request_id: null,
+      tags: JSON.stringify({ team: 'x', project: 'y' }), client_request_id: null, cached: 0, saved_usd: 0,
     })
   })
 
