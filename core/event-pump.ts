@@ -17,6 +17,7 @@ import { GatewayError } from './errors.ts'
 import { applyUsage, codecFor, isUsageOnlyChunk } from './formats/index.ts'
 import type { SSEFrame, StreamDecoder, StreamEncoder, TranslateInfo, WireCodec } from './formats/index.ts'
 import { SSEParser, asEvent, eventText, sseEvent } from './sse.ts'
+import { WHOLE } from './view.ts'
 import { CLIENT_CLOSED, errorInfo, toGatewayError } from './respond.ts'
 import type { Context } from './context.ts'
 import type { ResponseHandlers } from './hook-callers.ts'
@@ -57,6 +58,8 @@ export class EventPump {
   /** A failure before any byte was produced: the Exchange answers it as an error response instead. */
   #earlyError: GatewayError | undefined
   #priming = false
+  /** The deltas of a whole answer being replayed (all available now). */
+  #whole: StreamDelta[] | undefined
 
   constructor(owner: PumpOwner, result: ProviderResponse, handlers: ResponseHandlers) {
     const ctx = owner.ctx
@@ -68,7 +71,10 @@ export class EventPump {
     this.#clientCodec = codecFor(ctx.api as WireFormat)
     const info: TranslateInfo = { model: ctx.model, id: ctx.id, request: ctx.body }
     const neutral = result.deltas !== undefined || result.format !== ctx.api || handlers.deltas.edits
-    if (result.deltas) this.#source = result.deltas[Symbol.asyncIterator]()
+    if (result.deltas) {
+      this.#source = result.deltas[Symbol.asyncIterator]()
+      this.#whole = (result.deltas as { [WHOLE]?: StreamDelta[] })[WHOLE]
+    }
     else this.#raw = result.stream![Symbol.asyncIterator]()
     if (neutral) {
       this.#encoder = this.#clientCodec.streamEncoder?.(info)
@@ -157,6 +163,15 @@ export class EventPump {
   }
 
   async #pullDelta(): Promise<void> {
+    const whole = this.#whole
+    if (whole) {
+      // A whole answer replayed: every frame in one write instead of one per delta.
+      this.#whole = undefined
+      let text = ''
+      for (const delta of whole) text += this.#encodeDelta(delta)
+      this.#write(text)
+      return this.#endOfUpstream('')
+    }
     const next = await this.#source!.next()
     if (this.#ended) return
     if (next.done) return this.#endOfUpstream('')

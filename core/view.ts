@@ -64,11 +64,17 @@ export function deltasOf(view: ResponseView): StreamDelta[] {
 export function shapedFor(stream: boolean, response: ProviderResponse, info: TranslateInfo): ProviderResponse | Promise<ProviderResponse> {
   if (stream ? response.stream !== undefined : response.deltas === undefined && response.stream === undefined) return response // the usual case
   if (stream && !response.stream && !response.deltas && codecFor(response.format).kind === 'chat') {
-    const deltas = deltasOf(readOutput(response, info))
-    return { status: response.status, headers: response.headers, format: response.format, deltas: (async function* () { yield* deltas })() }
+    return { status: response.status, headers: response.headers, format: response.format, deltas: replayOf(deltasOf(readOutput(response, info))) }
   }
   if (!stream && response.deltas) return collected(response, response.deltas)
   return response
+}
+
+/** Marks a stream of deltas that are all there already (a whole answer replayed): the pump writes it in one go. */
+export const WHOLE: unique symbol = Symbol('sluice.wholeDeltas')
+
+function replayOf(deltas: StreamDelta[]): AsyncIterable<StreamDelta> & { [WHOLE]: StreamDelta[] } {
+  return { [WHOLE]: deltas, async *[Symbol.asyncIterator]() { yield* deltas } }
 }
 
 async function collected(response: ProviderResponse, deltas: AsyncIterable<StreamDelta>): Promise<ProviderResponse> {
