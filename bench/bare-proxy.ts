@@ -8,7 +8,7 @@ import { createServer } from 'node:http'
 import { Agent, request } from 'undici'
 
 const upstream = `${process.argv[2]!.replace(/\/+$/, '')}/chat/completions`
-const agent = new Agent({ connections: 4096, keepAliveTimeout: 30_000 })
+const agent = new Agent({ connections: 16_384, keepAliveTimeout: 30_000 })
 
 const server = createServer((req, res) => {
   const parts: Buffer[] = []

@@ -3,10 +3,11 @@
  * bottleneck. The model name picks the answer (a substring match on the raw body, no JSON parsing):
  *   anything else       non-stream: one JSON body; stream: a prepared sequence of SSE chunks
  *   big-stream-<MB>     a stream of <MB> megabytes, written with backpressure from one prepared 64 KB block
- *   slow-stream         a stream that stays open and drips one event every ~500 ms until the client leaves
+ *   paced-<seed>-<i>-<ms>  realistic pacing: after 20–200 ms, events at 30–80 per second for <ms> (bench/lib/paced.ts)
  * Usage: node --import jiti/register bench/mock-upstream.ts <port>
  */
 import { createServer, type ServerResponse } from 'node:http'
+import { sendPaced, type PacedEvents } from './lib/paced.ts'
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
 const completion = Buffer.from(JSON.stringify({
@@ -27,7 +28,7 @@ const stream = Buffer.concat([
 // One 64 KB block of ~500-byte content events for the big stream (whole events only, so any count of blocks parses).
 const bigEvent = chunk({ content: 'lorem ipsum dolor sit amet '.repeat(18) }, null)
 const bigBlock = Buffer.from(bigEvent.repeat(Math.floor(65_536 / bigEvent.length)))
-const dripEvent = Buffer.from(chunk({ content: 'drip ' }, null))
+const paced: PacedEvents = { headers: SSE_HEADERS, first: streamStart, event: Buffer.from(chunk({ content: 'token ' }, null)), end: streamEnd }
 
 function sendBig(res: ServerResponse, megabytes: number) {
   res.writeHead(200, SSE_HEADERS)
@@ -44,21 +45,7 @@ function sendBig(res: ServerResponse, megabytes: number) {
   pump()
 }
 
-// All slow streams share one timer: 1,000 open streams cost the mock one tick every 500 ms.
-const dripping = new Set<ServerResponse>()
-setInterval(() => {
-  for (const res of dripping) res.write(dripEvent)
-}, 500).unref()
-
-function sendSlow(res: ServerResponse) {
-  res.writeHead(200, SSE_HEADERS)
-  res.write(streamStart)
-  dripping.add(res)
-  res.on('close', () => dripping.delete(res))
-}
-
 const BIG = Buffer.from('big-stream-')
-const SLOW = Buffer.from('slow-stream')
 const STREAM = Buffer.from('"stream":true')
 
 const server = createServer((req, res) => {
@@ -72,7 +59,7 @@ const server = createServer((req, res) => {
     }
     const big = body.indexOf(BIG)
     if (big >= 0) return sendBig(res, parseInt(body.subarray(big + BIG.length, big + BIG.length + 8).toString(), 10) || 1)
-    if (body.includes(SLOW)) return sendSlow(res)
+    if (sendPaced(res, body, paced)) return
     res.writeHead(200, SSE_HEADERS)
     res.end(stream)
   })

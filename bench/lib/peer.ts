@@ -7,8 +7,8 @@
  */
 import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { freePort } from './ports.ts'
 import { node, root, startProcess, type Started } from './processes.ts'
 
 export const PEER = '@portkey-ai/gateway@1.15.2'
@@ -44,18 +44,6 @@ async function ensureInstalled(): Promise<void> {
       error ? fail(new Error(`npm install failed: ${stderr.split('\n').slice(-5).join(' ')}`)) : done())
   })
   if (!isInstalled()) throw new Error('npm install finished but the pinned versions are not in place')
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
 }
 
 /** Starts the peer, or returns the reason it could not be started. */

@@ -1,5 +1,5 @@
 /** Child processes for benchmarks: each server runs in its own process; we read its URL from its output. */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { resolve } from 'node:path'
 
 export const root = resolve(import.meta.dirname, '../..')
@@ -13,6 +13,28 @@ export interface Started {
   stop(): Promise<void>
 }
 
+/** The open-file limit the bench asks for its children: 5,000 proxied streams hold ~10,000 sockets in one process. */
+export const WANTED_FD_LIMIT = 65_536
+/**
+ * Every child starts through `sh`, which raises its open-file limit (to WANTED_FD_LIMIT, or else as far as the hard
+ * limit allows) and then execs the command, so the child keeps the pid spawn returned.
+ */
+const RAISE_FD_LIMIT = `ulimit -n ${WANTED_FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"`
+
+/** The open-file limits a child of the bench gets: `soft` (what it may open) and `hard` (what it could be raised to). */
+export function childFdLimit(): { soft: number; hard: number } {
+  const out = execFileSync('/bin/sh', ['-c', RAISE_FD_LIMIT, 'sh', '/bin/sh', '-c', 'ulimit -n; ulimit -Hn']).toString().trim().split('\n')
+  const read = (value: string | undefined) => (value === 'unlimited' ? Number.POSITIVE_INFINITY : Number(value))
+  return { soft: read(out[0]), hard: read(out[1]) }
+}
+
+/** Spawns `command args` with the raised open-file limit. */
+export function spawnRaised(command: string, args: string[], env: Record<string, string> = {}, cwd = root): ChildProcess {
+  return spawn('/bin/sh', ['-c', RAISE_FD_LIMIT, 'sh', command, ...args], {
+    cwd, env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
 export function startProcess(
   command: string,
   args: string[],
@@ -20,7 +42,7 @@ export function startProcess(
   pattern = /listening on (http:\/\/[\d.:]+)/i,
   cwd = root,
 ): Promise<Started> {
-  const child = spawn(command, args, { cwd, env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawnRaised(command, args, env, cwd)
   let output = ''
   return new Promise((done, fail) => {
     const timer = setTimeout(() => {
@@ -49,11 +71,11 @@ export function startProcess(
   })
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise((done) => {
     child.once('exit', () => done())
-    child.kill('SIGTERM')
+    child.kill(signal)
     setTimeout(() => child.kill('SIGKILL'), 5000).unref()
   })
 }
@@ -64,7 +86,10 @@ export function startMock(): Promise<Started> {
   return startProcess(node, ['--import', 'jiti/register', 'bench/mock-upstream.ts', '0'])
 }
 
-/** Starts `bin/sluice.mjs start` with a bench config; `nodeArgs` go before the script (e.g. --cpu-prof). */
-export function startSluice(config: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<Started> {
-  return startProcess(node, [...nodeArgs, 'bin/sluice.mjs', 'start', '--config', config, '--port', '0'], env)
+/**
+ * Starts `bin/sluice.mjs start` with a bench config; `nodeArgs` go before the script (e.g. --cpu-prof), `cliArgs`
+ * after it (e.g. --workers 2).
+ */
+export function startSluice(config: string, env: Record<string, string>, nodeArgs: string[] = [], cliArgs: string[] = []): Promise<Started> {
+  return startProcess(node, [...nodeArgs, 'bin/sluice.mjs', 'start', '--config', config, '--port', '0', ...cliArgs], env)
 }

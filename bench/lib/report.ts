@@ -16,5 +16,5 @@ export interface Goal {
 }
 
 export function printGoals(goals: Goal[]): void {
-  for (const goal of goals) console.log(`${goal.met === undefined ? 'n/a ' : goal.met ? 'MET ' : 'MISS'}  ${goal.name.padEnd(44)} ${goal.detail}`)
+  for (const goal of goals) console.log(`${goal.met === undefined ? 'n/a ' : goal.met ? 'MET ' : 'MISS'}  ${goal.name.padEnd(48)} ${goal.detail}`)
 }
