@@ -18,6 +18,7 @@ export {
   type FailureKind, type FailureMatcher, type UpstreamFailure,
 } from './failure.ts'
 export { readOutput, deltasOf, collectDeltas } from './view.ts'
+export { BatchWriter, type BatchStore, type BatchWriterOptions, type BatchWriterStats } from './batch-writer.ts'
 export { estimateInputTokens, estimateBodyTokens, outputTokenLimit, TOKENS_PER_MEDIA } from './estimate.ts'
 export { requestedOutputTokens } from './formats/limits.ts'
 export { UpstreamResponse } from './upstream-response.ts'

@@ -15,7 +15,7 @@ import { startKeysRig } from '../keys/e2e.ts'
 import { makeRecord, ManualClock, tempDir, testLogger } from '../usage/helpers.ts'
 import { createSqliteStore, SQLITE_MIGRATIONS } from '../../plugins/usage/sqlite-store.ts'
 import { createPostgresStore, postgresMigrations } from '../../plugins/usage/postgres-store.ts'
-import { appendSpill, readLines } from '../../plugins/usage/spill.ts'
+import { appendSpill, readLines } from '../../core/spill.ts'
 import { Recorder } from '../../plugins/usage/recorder.ts'
 import type { UsageStore } from '../../plugins/usage/store.ts'
 

@@ -1,20 +1,19 @@
 /**
- * The spill file: an append-only JSONL file of records the store could not take in time. Appends and the
+ * The spill file of a `BatchWriter`: an append-only JSONL file of records the store could not take in time. Appends and the
  * set-aside rename are serialised per path; a replay first renames the file aside (`<file>.replay-<n>`), so new spills go
  * to a fresh file while the old one is read back in bounded chunks.
  */
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { appendFile, mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import type { RequestRecord } from '../../core/index.ts'
 
 /** One spilled line: the record and the boot that spilled it (so this process knows its own records). */
-export interface SpillLine {
+export interface SpillLine<T = unknown> {
   b: string
-  r: RequestRecord
+  r: T
 }
 
-function lines(records: RequestRecord[], boot: string): string {
+function lines(records: readonly unknown[], boot: string): string {
   let text = ''
   for (const record of records) text += JSON.stringify({ b: boot, r: record }) + '\n'
   return text
@@ -35,7 +34,7 @@ function withFileLock<T>(file: string, task: () => Promise<T>): Promise<T> {
   return run
 }
 
-export function appendSpill(file: string, records: RequestRecord[], boot: string): Promise<void> {
+export function appendSpill(file: string, records: readonly unknown[], boot: string): Promise<void> {
   const text = lines(records, boot)
   return withFileLock(file, async () => {
     await mkdir(dirname(file), { recursive: true })
@@ -44,7 +43,7 @@ export function appendSpill(file: string, records: RequestRecord[], boot: string
 }
 
 /** Last resort after shutdown, when no async work will be awaited any more. */
-export function appendSpillSync(file: string, records: RequestRecord[], boot: string): void {
+export function appendSpillSync(file: string, records: readonly unknown[], boot: string): void {
   mkdirSync(dirname(file), { recursive: true })
   appendFileSync(file, lines(records, boot))
 }
