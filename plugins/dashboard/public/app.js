@@ -8,9 +8,10 @@ import * as usage from './views/usage.js'
 import * as keys from './views/keys.js'
 import * as targets from './views/targets.js'
 import * as config from './views/config.js'
+import * as requests from './views/requests.js'
 
-const VIEWS = { overview, live, usage, keys, targets, config }
-const TITLES = { overview: 'Overview', live: 'Live', usage: 'Usage', keys: 'Keys', targets: 'Targets', config: 'Config' }
+const VIEWS = { overview, live, usage, requests, keys, targets, config }
+const TITLES = { overview: 'Overview', live: 'Live', usage: 'Usage', requests: 'Requests', keys: 'Keys', targets: 'Targets', config: 'Config' }
 const MAX_RECORDS = 500
 
 const root = document.getElementById('app')
@@ -56,9 +57,10 @@ function stopFeed() {
 let cleanup = null
 let sessionInfo = null
 
-function currentView() {
-  const name = location.hash.replace(/^#\/?/, '')
-  return VIEWS[name] ? name : 'overview'
+/** `#/name` or `#/name/rest` (a view's own sub-page, e.g. one request): the view and the rest. */
+function currentRoute() {
+  const [name, ...rest] = location.hash.replace(/^#\/?/, '').split('/')
+  return VIEWS[name] ? { name, path: rest.join('/') } : { name: 'overview', path: '' }
 }
 
 function renderLogin(message) {
@@ -128,12 +130,12 @@ function route() {
   const main = document.getElementById('view')
   if (!main) return
   cleanup?.()
-  const name = currentView()
+  const { name, path } = currentRoute()
   for (const link of document.querySelectorAll('nav.tabs a')) link.setAttribute('aria-current', link.dataset.view === name ? 'page' : 'false')
   document.title = `${TITLES[name]} · Sluice console`
   main.replaceChildren()
   main.dataset.view = name
-  cleanup = VIEWS[name].mount(main, { feed, session: sessionInfo, api }) ?? null
+  cleanup = VIEWS[name].mount(main, { feed, session: sessionInfo, api, path }) ?? null
 }
 
 window.addEventListener('hashchange', route)
