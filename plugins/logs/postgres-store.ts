@@ -1,7 +1,7 @@
 /**
  * Postgres request log: a small `pg` Pool of its own; one INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING per
- * batch. The entry is JSONB; free text goes through a generated `tsvector` column (the `simple` configuration:
- * no stemming, any language) with a GIN index. The schema is created or migrated under an advisory lock.
+ * batch. The entry is JSONB; free text goes through a `tsvector` column computed on insert (the `simple`
+ * configuration: no stemming, any language) with a GIN index. The schema is created or migrated under an advisory lock.
  */
 import pg from 'pg'
 import type { ConsolaInstance } from 'consola'
@@ -25,6 +25,12 @@ export interface PostgresLogStoreOptions {
 const COLUMNS = ['id', 'time', 'principal_id', 'principal_name', 'requested_model', 'provider', 'upstream_model', 'status', 'outcome', 'has_content', 'size', 'entry', 'search'] as const
 const TYPES = ['text', 'int8', 'text', 'text', 'text', 'text', 'text', 'int4', 'text', 'int2', 'int8', 'text', 'text']
 const CHUNK = 1000
+/**
+ * The words of an entry as a tsvector (the text itself is not stored again). Anything but letters and digits
+ * separates words, as in the query (store.ts `queryWords`), so e-mail addresses, URLs and paths are found by
+ * their parts, as in SQLite.
+ */
+const SEARCH_VECTOR = `to_tsvector('simple', regexp_replace(search, '[^[:alnum:]]+', ' ', 'g'))`
 
 export const postgresLogMigrations = (table: string, name: string): string[][] => [
   [
@@ -41,8 +47,7 @@ export const postgresLogMigrations = (table: string, name: string): string[][] =
       has_content SMALLINT NOT NULL,
       size BIGINT NOT NULL,
       entry JSONB NOT NULL,
-      search TEXT NOT NULL,
-      search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search)) STORED
+      search_vector tsvector NOT NULL
     )`,
     `CREATE INDEX IF NOT EXISTS ${name}_time_idx ON ${table} (time, id)`,
     `CREATE INDEX IF NOT EXISTS ${name}_principal_idx ON ${table} (principal_id, time)`,
@@ -72,8 +77,9 @@ export function createPostgresLogStore(options: PostgresLogStoreOptions): LogSto
   let opened: Promise<void> | undefined
   let ended = false
   const params = TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')
-  const select = COLUMNS.map((column) => (column === 'entry' ? 'entry::jsonb' : column)).join(', ')
-  const insert = `INSERT INTO ${table} (${COLUMNS.join(', ')}) SELECT ${select} FROM unnest(${params}) AS batch(${COLUMNS.join(', ')}) ON CONFLICT (id) DO NOTHING`
+  const stored = COLUMNS.map((column) => (column === 'search' ? 'search_vector' : column)).join(', ')
+  const select = COLUMNS.map((column) => (column === 'entry' ? 'entry::jsonb' : column === 'search' ? SEARCH_VECTOR : column)).join(', ')
+  const insert = `INSERT INTO ${table} (${stored}) SELECT ${select} FROM unnest(${params}) AS batch(${COLUMNS.join(', ')}) ON CONFLICT (id) DO NOTHING`
 
   async function migrate() {
     const client = await pool.connect()
