@@ -4,6 +4,7 @@
  * statuses and timings, usage and cost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { retry } from '../../plugins/index.ts'
 import { startLogsRig, uniqueWord, type LogsRig } from './helpers.ts'
 
 describe('content capture off (the default)', () => {
@@ -141,5 +142,20 @@ describe('content capture on', () => {
     expect(await rig.admin('/requests/req_doesnotexist')).toMatchObject({ status: 404 })
     const anonymous = await rig.gw.fetch(`${rig.gw.url}/admin/requests`)
     expect(anonymous.status).toBe(401)
+  })
+})
+
+describe('a retried request', () => {
+  let rig: LogsRig
+  beforeAll(async () => { rig = await startLogsRig(() => ({ content: true }), [retry({ attempts: 2, baseMs: 5, maxMs: 20 })]) })
+  afterAll(() => rig?.close())
+
+  it('shows both attempts on the same target: the failure, then the success', async () => {
+    const word = uniqueWord('retried')
+    const { response } = await rig.client.chat.completions.create({ model: 'a/flaky', messages: [{ role: 'user', content: `[flaky x1: error 503] ${word}` }] }).withResponse()
+    expect(response.headers.get('x-sluice-attempts')).toBe('2')
+    const detail = await rig.entry(response.headers.get('x-request-id')!)
+    expect(detail.attemptList.map((a: any) => [a.number, a.provider, a.model, a.status, a.outcome])).toEqual([[1, 'a', 'flaky', 503, 'status'], [2, 'a', 'flaky', 200, 'ok']])
+    expect(detail.attemptList[1].offsetMs).toBeGreaterThanOrEqual(detail.attemptList[0].offsetMs + detail.attemptList[0].durationMs)
   })
 })
