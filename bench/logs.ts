@@ -2,6 +2,7 @@
  * What the request log costs the gateway, in one run: gateway CPU per request (from /proc, the writer and SQLite
  * included) for three gateways in their own processes —
  *   off      no logs() plugin (the request path as it is without it)
+ *   usage    usage() instead: a record per request into SQLite through the same writer, for comparison
  *   meta     logs() with content off (an entry per request: record, attempts)
  *   content  logs() keeping every request's messages and answer (redacted, capped, indexed for search)
  * non-stream and stream, in interleaved rounds; the median round is printed, with each ÷ off.
@@ -18,7 +19,7 @@ import { median } from './lib/load.ts'
 
 const quick = process.argv.includes('--quick')
 const { rounds, perRound, concurrency } = quick ? { rounds: 3, perRound: 1000, concurrency: 16 } : { rounds: 7, perRound: 3000, concurrency: 16 }
-const MODES = ['off', 'meta', 'content'] as const
+const MODES = ['off', 'usage', 'meta', 'content'] as const
 type Mode = (typeof MODES)[number]
 
 let sequence = 0

@@ -1,7 +1,8 @@
 // The request log bench's gateway: one OpenAI-compatible provider in front of the bench mock, and logs() as
-// BENCH_LOGS_MODE says: `off` (no plugin), `meta` (entries without content), `content` (every request's content).
+// BENCH_LOGS_MODE says: `off` (no plugin), `usage` (usage() instead, for comparison), `meta` (entries without
+// content), `content` (every request's content).
 import { defineGatewayConfig } from 'sluice'
-import { logs } from 'sluice/plugins'
+import { logs, usage } from 'sluice/plugins'
 import { openaiCompatible } from 'sluice/plugins/providers'
 
 const mode = process.env.BENCH_LOGS_MODE ?? 'off'
@@ -13,6 +14,7 @@ export default defineGatewayConfig({
   logLevel: 'warn',
   plugins: [
     openaiCompatible({ name: 'mock', baseURL: process.env.BENCH_UPSTREAM_URL! }),
-    ...(mode === 'off' ? [] : [logs({ content: mode === 'content', sqlite: { file: `${dir}/logs-${mode}.db` }, spillFile: `${dir}/logs-${mode}-spill.jsonl` })]),
+    ...(mode === 'usage' ? [usage({ sqlite: { file: `${dir}/usage.db` }, spillFile: `${dir}/usage-spill.jsonl` })] : []),
+    ...(mode === 'off' || mode === 'usage' ? [] : [logs({ content: mode === 'content', sqlite: { file: `${dir}/logs-${mode}.db` }, spillFile: `${dir}/logs-${mode}-spill.jsonl` })]),
   ],
 })
