@@ -52,8 +52,6 @@ export const postgresLogMigrations = (table: string, name: string): string[][] =
     `CREATE INDEX IF NOT EXISTS ${name}_time_idx ON ${table} (time, id)`,
     `CREATE INDEX IF NOT EXISTS ${name}_principal_idx ON ${table} (principal_id, time)`,
     `CREATE INDEX IF NOT EXISTS ${name}_model_idx ON ${table} (requested_model, time)`,
-    `CREATE INDEX IF NOT EXISTS ${name}_upstream_idx ON ${table} (upstream_model, time)`,
-    `CREATE INDEX IF NOT EXISTS ${name}_provider_idx ON ${table} (provider, time)`,
     `CREATE INDEX IF NOT EXISTS ${name}_search_idx ON ${table} USING GIN (search_vector)`,
   ],
 ]

@@ -1,7 +1,8 @@
 /**
  * SQLite request log: better-sqlite3, WAL, one table of entries (filter columns plus the entry as JSON) and an
  * FTS5 index of each entry's words. The index is contentless (the words are not stored twice); a trigger removes
- * an entry's words when the entry is deleted. Retention deletes in chunks and yields between them, so a large
+ * an entry's words when the entry is deleted. Indexes: time, key and requested model; other filters (provider,
+ * upstream model, status) narrow a walk down the time index — each index is paid on every insert. Retention deletes in chunks and yields between them, so a large
  * prune never holds the event loop for long.
  */
 import { mkdirSync } from 'node:fs'
@@ -40,9 +41,8 @@ export const SQLITE_LOG_MIGRATIONS: string[][] = [
     `CREATE INDEX request_logs_time_idx ON request_logs (time, id)`,
     `CREATE INDEX request_logs_principal_idx ON request_logs (principal_id, time)`,
     `CREATE INDEX request_logs_model_idx ON request_logs (requested_model, time)`,
-    `CREATE INDEX request_logs_upstream_idx ON request_logs (upstream_model, time)`,
-    `CREATE INDEX request_logs_provider_idx ON request_logs (provider, time)`,
-    `CREATE VIRTUAL TABLE request_logs_fts USING fts5(search, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`,
+    // Words only, no positions (`detail=column`): queries are words and prefixes, never phrases; inserts cost less.
+    `CREATE VIRTUAL TABLE request_logs_fts USING fts5(search, content='', contentless_delete=1, detail=column, tokenize='unicode61 remove_diacritics 2')`,
     `CREATE TRIGGER request_logs_fts_delete AFTER DELETE ON request_logs BEGIN DELETE FROM request_logs_fts WHERE rowid = old.rowid; END`,
   ],
 ]
