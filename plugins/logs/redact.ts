@@ -11,7 +11,7 @@ export const REDACTED = '[redacted]'
 
 const SHAPES: RegExp[] = [
   /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g,
-  /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}/g,
+  /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{8,}/g, // as short as the core's log-line redaction takes them
   /(?<![A-Za-z0-9_-])(?:(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|xox[abeoprs]-[A-Za-z0-9-]{10,}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})(?![A-Za-z0-9_-])/g,
 ]
 
@@ -19,7 +19,7 @@ const SHAPES: RegExp[] = [
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi
 // "api_key": "…", 'secret': '…', password=…, token: … (a key-like name, then its value).
-const KEYLIKE_JSON = /("(?:[\w-]*?)(?:api[_-]?key|secret|token|password|passwd|authorization|credential)(?:[\w-]*)"\s*:\s*")((?:[^"\\]|\\.){4,})(")/gi
+const KEYLIKE_JSON = /("(?:[\w-]*?)(?:api[_-]?key|admin[_-]?key|access[_-]?key|private[_-]?key|secret|token|password|passwd|authorization|credential)(?:[\w-]*)"\s*:\s*")((?:[^"\\]|\\.){4,})(")/gi
 // In prose only values that look generated (a letter and a digit or symbol), so `tokens: 1200` stays.
 const KEYLIKE_TEXT = /\b((?:[\w-]*?)(?:api[_-]?key|secret|token|password|passwd)[\w-]*\s*[=:]\s*)(?!\[redacted\])(?=[^\s"',;]*[A-Za-z])(?=[^\s"',;]*[0-9_+/-])([^\s"',;]{6,})/gi
 

@@ -24,6 +24,8 @@ describe('the redactor', () => {
     ['AKIAIOSFODNN7EXAMPLE is aws', '[redacted] is aws'],
     ['the key my-own-gateway-key-123 leaked', 'the key [redacted] leaked'],
     ['ticket internal-4242 done', 'ticket [redacted] done'],
+    ['short sk-abc12345 key', 'short [redacted] key'],
+    ['{"adminKey":"abcd-1234-efgh"}', '{"adminKey":"[redacted]"}'],
   ])('%s', (input, output) => {
     expect(redact(input)).toBe(output)
   })
