@@ -88,7 +88,7 @@ describe('openai client → Claude on Bedrock', () => {
   it('tools, non-stream: toolUse becomes tool_calls; the result goes back as a toolResult', async () => {
     const first = await openai.chat.completions.create({ model: MODEL, tools: OPENAI_TOOLS, tool_choice: 'required', messages: [{ role: 'user', content: 'Weather? MOCK_TOOL' }] })
     expect(sent().body.toolConfig).toEqual({
-      tools: [{ toolSpec: { name: 'get_weather', description: 'Weather in a city', inputSchema: { json: OPENAI_TOOLS[0]!.function.parameters } } }],
+      tools: [{ toolSpec: { name: 'get_weather', description: 'Weather in a city', inputSchema: { json: (OPENAI_TOOLS[0] as OpenAI.ChatCompletionFunctionTool).function.parameters } } }],
       toolChoice: { any: {} },
     })
     expect(first.choices[0]!.finish_reason).toBe('tool_calls')
