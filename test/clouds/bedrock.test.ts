@@ -255,6 +255,41 @@ describe('AWS credentials the mock refuses', () => {
     }
   })
 
+  it('a credentials function: its answer is used until five minutes before it expires, then asked again', async () => {
+    let calls = 0
+    let lifetime = 2 * 60_000 // inside the five-minute margin: not worth keeping
+    const gw = await createTestGateway({ plugins: [bedrock({ baseURL: rig.bedrock.url, region: 'us-east-1', credentials: async () => {
+      calls++
+      return { accessKeyId: AWS.accessKeyId, secretAccessKey: AWS.secretAccessKey, sessionToken: AWS.sessionToken, expiration: new Date(Date.now() + lifetime) }
+    } })] })
+    const ask = () => gw.chat({ model: MODEL, messages: [{ role: 'user', content: 'Hello' }] }).then((r) => r.status)
+    try {
+      expect(await ask()).toBe(200)
+      expect(await ask()).toBe(200)
+      expect(calls).toBe(2)
+      lifetime = 60 * 60_000
+      expect(await ask()).toBe(200)
+      expect(calls).toBe(3)
+      expect(await Promise.all([ask(), ask(), ask()])).toEqual([200, 200, 200])
+      expect(calls).toBe(3)
+    } finally {
+      await gw.close()
+    }
+  })
+
+  it('a credentials function that fails: a 502 upstream_auth_failed, nothing sent upstream', async () => {
+    const before = rig.bedrock.requests.length
+    const gw = await createTestGateway({ plugins: [bedrock({ baseURL: rig.bedrock.url, region: 'us-east-1', credentials: async () => { throw new Error('sso session expired') } })] })
+    try {
+      const response = await gw.chat({ model: MODEL, messages: [{ role: 'user', content: 'Hello' }] })
+      expect(response.status).toBe(502)
+      expect((await response.json()).error).toMatchObject({ code: 'upstream_auth_failed' })
+      expect(rig.bedrock.requests.length).toBe(before)
+    } finally {
+      await gw.close()
+    }
+  })
+
   it('no credentials anywhere: start-up stops naming the variables to set', () => {
     const saved = { ...process.env }
     try {

@@ -13,6 +13,15 @@ import {
 import type { ProviderRequest, ProviderResponse, UpstreamResponse } from '../../../core/index.ts'
 import { EVENT_STREAM_TYPE, sseFromEventStream } from './event-stream.ts'
 
+interface AwsCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+  expiration?: Date
+}
+
+export type CredentialProvider = () => Promise<AwsCredentials> | AwsCredentials
+
 const optionsSchema = z.strictObject({
   name: providerNameSchema.default('bedrock'),
   /** The AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION). */
@@ -22,6 +31,11 @@ const optionsSchema = z.strictObject({
   secretAccessKey: z.string().min(1).optional(),
   /** Temporary credentials' session token (default: AWS_SESSION_TOKEN, when the key also came from the environment). */
   sessionToken: z.string().min(1).optional(),
+  /**
+   * Credentials that rotate: called for them instead of the three options above (the AWS SDK's credential
+   * providers fit). An answer is kept until five minutes before its `expiration`; without one, asked per request.
+   */
+  credentials: z.custom<CredentialProvider>((value) => typeof value === 'function', { message: 'credentials is a function returning { accessKeyId, secretAccessKey, sessionToken? }' }).optional(),
   /** The endpoint origin (default `https://bedrock-runtime.{region}.amazonaws.com`): a VPC endpoint, a proxy, a mock. */
   baseURL: z.url().optional(),
   /** Names for GET /v1/models (any Bedrock model id may be requested). */
@@ -40,14 +54,12 @@ const optionsSchema = z.strictObject({
 
 export type BedrockOptions = z.input<typeof optionsSchema>
 
-interface AwsCredentials {
-  accessKeyId: string
-  secretAccessKey: string
-  sessionToken?: string
-}
-
 /** Credentials from the options, else from the environment (a session token only goes with the key it belongs to). */
-function credentialsOf(options: z.output<typeof optionsSchema>, env: NodeJS.ProcessEnv): AwsCredentials {
+function credentialsOf(options: z.output<typeof optionsSchema>, env: NodeJS.ProcessEnv): AwsCredentials | undefined {
+  if (options.credentials) {
+    if (options.accessKeyId || options.secretAccessKey || options.sessionToken) throw new ConfigError('bedrock: give either credentials or accessKeyId/secretAccessKey/sessionToken, not both')
+    return undefined
+  }
   const fromOptions = options.accessKeyId !== undefined
   const accessKeyId = options.accessKeyId ?? env.AWS_ACCESS_KEY_ID
   const secretAccessKey = options.secretAccessKey ?? (fromOptions ? undefined : env.AWS_SECRET_ACCESS_KEY)
@@ -82,23 +94,50 @@ function explainError(response: UpstreamResponse): ProviderResponse {
   return response
 }
 
+const RENEW_BEFORE_MS = 5 * 60_000
+
+/** A credential provider's answer kept until five minutes before it expires; concurrent callers share one call. */
+function rotating(provider: CredentialProvider): () => Promise<AwsCredentials> {
+  let held: AwsCredentials | undefined
+  let pending: Promise<AwsCredentials> | undefined
+  return async () => {
+    if (held?.expiration && held.expiration.getTime() - RENEW_BEFORE_MS > Date.now()) return held
+    pending ??= Promise.resolve().then(provider).then((credentials) => {
+      if (!credentials?.accessKeyId || !credentials.secretAccessKey) throw new Error('the credentials function returned no accessKeyId/secretAccessKey')
+      held = credentials
+      return credentials
+    }).finally(() => { pending = undefined })
+    try {
+      return await pending
+    } catch (error) {
+      throw new GatewayError(502, 'the gateway could not get AWS credentials; the gateway\'s operator must fix the credentials function', {
+        type: 'api_error', code: 'upstream_auth_failed', upstream: true, cause: error,
+      })
+    }
+  }
+}
+
 export const bedrock = definePlugin((input: BedrockOptions = {}) => {
   const options = parseOptions('bedrock', optionsSchema, input)
   const env = process.env
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION
   if (!region) throw new ConfigError('bedrock: option "region" is required — set AWS_REGION')
-  const credentials = credentialsOf(options, env)
+  const fixed = credentialsOf(options, env)
+  const current = fixed ? () => fixed : rotating(options.credentials!)
   const baseURL = (options.baseURL ?? `https://bedrock-runtime.${region}.amazonaws.com`).replace(/\/+$/, '')
   // aws4fetch keeps the derived signing key per day, region and service here.
   const signingKeys = new Map<string, ArrayBuffer>()
 
   async function signedHeaders(path: string, payload: string): Promise<Record<string, string>> {
+    const { accessKeyId, secretAccessKey, sessionToken } = await current()
     const signer = new AwsV4Signer({
       method: 'POST',
       url: baseURL + path,
       headers: { 'content-type': 'application/json' },
       body: payload,
-      ...credentials,
+      accessKeyId,
+      secretAccessKey,
+      sessionToken,
       service: 'bedrock',
       region,
       cache: signingKeys,
@@ -111,7 +150,7 @@ export const bedrock = definePlugin((input: BedrockOptions = {}) => {
 
   return {
     name: options.name,
-    options: redactOptions({ ...options, region, accessKeyId: credentials.accessKeyId }),
+    options: redactOptions({ ...options, region, accessKeyId: fixed?.accessKeyId, credentials: options.credentials && '[function]' }),
     setup(gw) {
       const client = createUpstreamClient({ baseURL, headers: options.headers, timeouts: options.timeouts, connections: options.connections })
       gw.registerProvider({
