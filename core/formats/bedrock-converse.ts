@@ -1,7 +1,8 @@
 /**
  * AWS Bedrock's Converse API (`POST /model/{modelId}/converse` and `/converse-stream`): errors, usage, and the
- * codec from the canonical shape to Converse request bodies and back from its responses. Provider side only: no
- * client calls the gateway in this format.
+ * codec between the canonical shape and Converse requests, responses and stream events, both ways. The gateway
+ * serves no Converse route to clients: the decode-request and encode-response halves are there for plugins that
+ * hold a Converse body (and for round-trip tests).
  *
  * ConverseStream answers in AWS's binary event-stream framing; the bedrock() provider re-frames each message as
  * one SSE event named after its `:event-type` (messageStart, contentBlockDelta, ..., metadata) or, for an error,
@@ -12,9 +13,10 @@ import type { ErrorInfo, SSEFrame, TranslateInfo, WireCodec } from './types.ts'
 import { statusForType, typeForStatus } from './openai-chat.ts'
 import { jsonInstruction } from './anthropic-messages.ts'
 import {
-  badRequest, budgetForReasoning, emptyUsage, isRecord, numberOrUndefined, parseArguments,
-  type CanonicalMessage, type CanonicalRequest, type CanonicalResponse, type CanonicalStreamEvent, type CanonicalUsage,
-  type FinishReason, type ImageSource, type StreamDecoder, type ToolResultPart,
+  badRequest, budgetForReasoning, emptyUsage, isRecord, mergeUsage, numberOrUndefined, parseArguments,
+  type CanonicalMessage, type CanonicalPart, type CanonicalRequest, type CanonicalResponse, type CanonicalStreamEvent,
+  type CanonicalUsage, type FinishReason, type ImagePart, type ImageSource, type StreamDecoder, type StreamEncoder, type TextPart,
+  type ToolResultPart,
 } from './canonical.ts'
 
 // ---------------------------------------------------------------------------------------------------------
@@ -219,6 +221,83 @@ export function canonicalToBedrockRequest(request: CanonicalRequest): Record<str
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Converse bodies into the canonical shape (the other direction: a Converse body a plugin or a test holds)
+// ---------------------------------------------------------------------------------------------------------
+
+const MEDIA_TYPES: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' }
+
+function imageFromBedrock(block: Record<string, any>, where: string): ImagePart {
+  const image = isRecord(block.image) ? block.image : {}
+  const source = isRecord(image.source) ? image.source : {}
+  if (typeof source.bytes === 'string') return { type: 'image', source: { kind: 'base64', mediaType: MEDIA_TYPES[String(image.format)] ?? 'image/png', data: source.bytes } }
+  if (isRecord(source.s3Location) && typeof source.s3Location.uri === 'string') return { type: 'image', source: { kind: 'url', url: source.s3Location.uri, mediaType: MEDIA_TYPES[String(image.format)] } }
+  throw badRequest(`${where}: an image needs source.bytes or source.s3Location`)
+}
+
+function partsFromBedrock(content: unknown, where: string): CanonicalPart[] {
+  if (!Array.isArray(content)) throw badRequest(`${where}.content must be an array of content blocks`)
+  const parts: CanonicalPart[] = []
+  content.forEach((block, j) => {
+    const at = `${where}.content[${j}]`
+    if (!isRecord(block)) throw badRequest(`${at} must be a content block`)
+    if (typeof block.text === 'string') parts.push({ type: 'text', text: block.text })
+    else if (isRecord(block.image)) parts.push(imageFromBedrock(block, at))
+    else if (isRecord(block.toolUse)) {
+      parts.push({ type: 'tool_call', id: String(block.toolUse.toolUseId ?? ''), name: String(block.toolUse.name ?? ''), arguments: JSON.stringify(block.toolUse.input ?? {}) })
+    } else if (isRecord(block.toolResult)) {
+      const result = block.toolResult
+      const inner = Array.isArray(result.content) ? result.content : []
+      const out: Array<TextPart | ImagePart> = inner.map((item: unknown, k: number) => {
+        if (isRecord(item) && typeof item.text === 'string') return { type: 'text' as const, text: item.text }
+        if (isRecord(item) && item.json !== undefined) return { type: 'text' as const, text: JSON.stringify(item.json) }
+        if (isRecord(item) && isRecord(item.image)) return imageFromBedrock(item, `${at}.toolResult.content[${k}]`)
+        throw badRequest(`${at}.toolResult.content[${k}]: only text, json and image results can be translated`)
+      })
+      parts.push({ type: 'tool_result', toolCallId: String(result.toolUseId ?? ''), content: out, ...(result.status === 'error' ? { isError: true } : {}) })
+    } else if (isRecord(block.reasoningContent)) {
+      const reasoning = block.reasoningContent
+      if (isRecord(reasoning.reasoningText)) parts.push({ type: 'thinking', text: String(reasoning.reasoningText.text ?? ''), ...(typeof reasoning.reasoningText.signature === 'string' ? { signature: reasoning.reasoningText.signature } : {}) })
+      else if (typeof reasoning.redactedContent === 'string') parts.push({ type: 'thinking', text: '', redacted: reasoning.redactedContent })
+    } else if (!isRecord(block.cachePoint)) {
+      throw badRequest(`${at}: '${Object.keys(block)[0] ?? ''}' blocks cannot be translated to this provider`)
+    }
+  })
+  return parts
+}
+
+/** Decodes a Converse request body (the model and the stream choice are in the URL: the caller sets them). */
+export function bedrockRequestToCanonical(body: Record<string, unknown>): CanonicalRequest {
+  if (!Array.isArray(body.messages)) throw badRequest('messages must be an array', 'messages')
+  const system = Array.isArray(body.system) ? body.system.filter((b) => isRecord(b) && typeof b.text === 'string').map((b) => String((b as Record<string, unknown>).text)) : []
+  const messages: CanonicalMessage[] = []
+  body.messages.forEach((message, i) => {
+    if (!isRecord(message) || (message.role !== 'user' && message.role !== 'assistant')) throw badRequest(`messages[${i}].role must be user or assistant`)
+    messages.push({ role: message.role, content: partsFromBedrock(message.content, `messages[${i}]`) })
+  })
+  const request: CanonicalRequest = { system, messages, stream: false }
+  const inference = isRecord(body.inferenceConfig) ? body.inferenceConfig : {}
+  request.maxTokens = numberOrUndefined(inference.maxTokens)
+  request.temperature = numberOrUndefined(inference.temperature)
+  request.topP = numberOrUndefined(inference.topP)
+  if (Array.isArray(inference.stopSequences)) request.stop = inference.stopSequences.filter((x): x is string => typeof x === 'string' && x.length > 0)
+  const additional = isRecord(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {}
+  request.topK = numberOrUndefined(additional.top_k)
+  if (isRecord(additional.thinking) && additional.thinking.type === 'enabled') request.reasoning = { budgetTokens: numberOrUndefined(additional.thinking.budget_tokens), showThinking: true }
+  const toolConfig = isRecord(body.toolConfig) ? body.toolConfig : undefined
+  if (toolConfig && Array.isArray(toolConfig.tools)) {
+    request.tools = toolConfig.tools.filter((t) => isRecord(t) && isRecord(t.toolSpec)).map((t) => {
+      const spec = (t as Record<string, any>).toolSpec
+      return { name: String(spec.name ?? ''), ...(typeof spec.description === 'string' ? { description: spec.description } : {}), ...(isRecord(spec.inputSchema?.json) ? { parameters: spec.inputSchema.json } : {}) }
+    })
+    const choice = isRecord(toolConfig.toolChoice) ? toolConfig.toolChoice : undefined
+    if (choice?.any) request.toolChoice = { type: 'required' }
+    else if (isRecord(choice?.tool)) request.toolChoice = { type: 'tool', name: String(choice.tool.name ?? '') }
+    else if (choice?.auto) request.toolChoice = { type: 'auto' }
+  }
+  return request
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Responses
 // ---------------------------------------------------------------------------------------------------------
 
@@ -315,6 +394,149 @@ export function createBedrockStreamDecoder(_info: TranslateInfo): StreamDecoder 
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The canonical shape as Converse responses and ConverseStream events (the other direction)
+// ---------------------------------------------------------------------------------------------------------
+
+const STOP_REASON_OUT: Record<FinishReason, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'content_filtered' }
+
+function stopReasonOf(reason: FinishReason, stopSequence?: string | null): string {
+  return reason === 'stop' && stopSequence ? 'stop_sequence' : STOP_REASON_OUT[reason]
+}
+
+/** The inverse of canonicalUsageFromBedrock: cache reads and writes counted apart from `inputTokens`. */
+export function bedrockUsageFromCanonical(usage: CanonicalUsage): Record<string, number> {
+  const input = Math.max(0, usage.inputTokens - usage.cachedTokens - usage.cacheWriteTokens)
+  return {
+    inputTokens: input,
+    outputTokens: usage.outputTokens,
+    totalTokens: usage.inputTokens + usage.outputTokens,
+    ...(usage.cachedTokens ? { cacheReadInputTokens: usage.cachedTokens } : {}),
+    ...(usage.cacheWriteTokens ? { cacheWriteInputTokens: usage.cacheWriteTokens } : {}),
+  }
+}
+
+function lenientInput(text: string): Record<string, unknown> {
+  try {
+    return parseArguments(text, 'upstream tool call')
+  } catch {
+    return { _raw: text }
+  }
+}
+
+/** Encodes a canonical response as a Converse response body. */
+export function canonicalToBedrockResponse(response: CanonicalResponse): Record<string, unknown> {
+  const content: Record<string, unknown>[] = []
+  for (const part of response.content) {
+    if (part.type === 'text') { if (part.text) content.push({ text: part.text }) }
+    else if (part.type === 'tool_call') content.push({ toolUse: { toolUseId: part.id, name: part.name, input: lenientInput(part.arguments) } })
+    else if (part.redacted) content.push({ reasoningContent: { redactedContent: part.redacted } })
+    else content.push({ reasoningContent: { reasoningText: { text: part.text, ...(part.signature ? { signature: part.signature } : {}) } } })
+  }
+  return {
+    output: { message: { role: 'assistant', content } },
+    stopReason: stopReasonOf(response.finishReason, response.stopSequence),
+    usage: bedrockUsageFromCanonical(response.usage ?? emptyUsage()),
+    metrics: { latencyMs: 0 },
+  }
+}
+
+/** Writes canonical stream events as ConverseStream events (SSE frames named after the event type). */
+export function createBedrockStreamEncoder(_info: TranslateInfo): StreamEncoder {
+  const usage = emptyUsage()
+  let started = false
+  let closed = false
+  let nextBlock = 0
+  let open: { index: number; kind: 'text' | 'thinking' | 'tool' } | undefined
+  const blockByTool = new Map<number, number>()
+  let finish: { reason: FinishReason; stopSequence?: string | null } | undefined
+  let sawToolCall = false
+
+  const frame = (event: string, payload: Record<string, unknown>): SSEFrame => ({ event, data: JSON.stringify(payload) })
+  const start = (frames: SSEFrame[]) => {
+    if (!started) {
+      started = true
+      frames.push(frame('messageStart', { role: 'assistant' }))
+    }
+    return frames
+  }
+  const closeOpen = (frames: SSEFrame[]) => {
+    if (open) frames.push(frame('contentBlockStop', { contentBlockIndex: open.index }))
+    open = undefined
+    return frames
+  }
+  const ensure = (frames: SSEFrame[], kind: 'text' | 'thinking') => {
+    if (open?.kind !== kind) {
+      closeOpen(frames)
+      open = { index: nextBlock++, kind }
+    }
+    return open.index
+  }
+  const delta = (contentBlockIndex: number, payload: Record<string, unknown>) => frame('contentBlockDelta', { contentBlockIndex, delta: payload })
+
+  const encoder: StreamEncoder = {
+    encode(event) {
+      if (closed) return []
+      const frames: SSEFrame[] = []
+      switch (event.type) {
+        case 'start':
+          mergeUsage(usage, event.usage)
+          return start(frames)
+        case 'text':
+          start(frames)
+          frames.push(delta(ensure(frames, 'text'), { text: event.text }))
+          return frames
+        case 'thinking':
+          start(frames)
+          frames.push(delta(ensure(frames, 'thinking'), { reasoningContent: { text: event.text } }))
+          return frames
+        case 'thinking_signature':
+          if (open?.kind === 'thinking') frames.push(delta(open.index, { reasoningContent: { signature: event.signature } }))
+          return frames
+        case 'tool_call_start': {
+          start(frames)
+          closeOpen(frames)
+          sawToolCall = true
+          open = { index: nextBlock++, kind: 'tool' }
+          blockByTool.set(event.index, open.index)
+          frames.push(frame('contentBlockStart', { contentBlockIndex: open.index, start: { toolUse: { toolUseId: event.id, name: event.name } } }))
+          return frames
+        }
+        case 'tool_call_delta': {
+          const index = blockByTool.get(event.index)
+          if (index !== undefined && event.arguments) frames.push(delta(index, { toolUse: { input: event.arguments } }))
+          return frames
+        }
+        case 'usage':
+          mergeUsage(usage, event.usage)
+          return frames
+        case 'finish':
+          finish = { reason: event.reason, stopSequence: event.stopSequence }
+          return closeOpen(frames)
+        case 'error':
+          return encoder.error({ status: event.status, message: event.message, type: event.errorType })
+        default:
+          return frames
+      }
+    },
+    end() {
+      if (closed) return []
+      closed = true
+      const frames = closeOpen(start([]))
+      const reason = finish?.reason ?? (sawToolCall ? 'tool_calls' : 'stop')
+      frames.push(frame('messageStop', { stopReason: stopReasonOf(reason, finish?.stopSequence) }))
+      frames.push(frame('metadata', { usage: bedrockUsageFromCanonical(usage), metrics: { latencyMs: 0 } }))
+      return frames
+    },
+    error(errorInfo) {
+      if (closed) return []
+      closed = true
+      return [streamExceptionFrame(errorInfo)]
+    },
+  }
+  return encoder
+}
+
 function streamUsage(event: SSEEvent): Partial<CanonicalUsage> | undefined {
   return event.event === 'metadata' ? canonicalUsageFromBedrock(event.json?.usage) : undefined
 }
@@ -330,7 +552,10 @@ export const bedrockConverseCodec: WireCodec = {
   streamUsage,
   streamDone: (event) => event.event === 'messageStop' || event.event === 'metadata',
   setModel: () => {}, // the model is in the URL
+  decodeRequest: bedrockRequestToCanonical,
   encodeRequest: canonicalToBedrockRequest,
   decodeResponse: (body) => bedrockResponseToCanonical(body),
+  encodeResponse: (response) => canonicalToBedrockResponse(response),
   streamDecoder: createBedrockStreamDecoder,
+  streamEncoder: createBedrockStreamEncoder,
 }

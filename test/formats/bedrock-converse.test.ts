@@ -295,3 +295,84 @@ describe('the bedrock() event-stream framer', () => {
     expect(conversePath('arn:aws:bedrock:us-east-1:1:application-inference-profile/abc', true)).toBe('/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Aapplication-inference-profile%2Fabc/converse-stream')
   })
 })
+
+describe('the other direction: Converse bodies to OpenAI and Anthropic, canonical answers as Converse', () => {
+  const converse = {
+    system: [{ text: 'Be brief.' }],
+    messages: [
+      { role: 'user', content: [{ text: 'Weather?' }, { image: { format: 'jpeg', source: { bytes: PNG_B64 } } }] },
+      { role: 'assistant', content: [{ toolUse: { toolUseId: 'tu_1', name: 'get_weather', input: { city: 'Paris' } } }] },
+      { role: 'user', content: [{ toolResult: { toolUseId: 'tu_1', content: [{ json: { temp: 21 } }], status: 'success' } }, { text: 'And?' }] },
+    ],
+    inferenceConfig: { maxTokens: 200, temperature: 0.2, stopSequences: ['END'] },
+    toolConfig: { tools: [{ toolSpec: { name: 'get_weather', description: 'Weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } }], toolChoice: { any: {} } },
+  }
+
+  it('a Converse request becomes an OpenAI chat request, and comes back to the same Converse body', () => {
+    const chat = translateRequest(converse, 'bedrock-converse', 'openai-chat') as any
+    expect(chat.messages).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: [{ type: 'text', text: 'Weather?' }, { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${PNG_B64}` } }] },
+      { role: 'assistant', content: null, tool_calls: [{ type: 'function', id: 'tu_1', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      { role: 'tool', tool_call_id: 'tu_1', content: '{"temp":21}' },
+      { role: 'user', content: 'And?' },
+    ])
+    expect(chat).toMatchObject({ max_tokens: 200, temperature: 0.2, stop: ['END'], tool_choice: 'required' })
+    const back = translateRequest({ ...chat, model: CLAUDE }, 'openai-chat', 'bedrock-converse') as any
+    expect(back.messages[2].content[0]).toEqual({ toolResult: { toolUseId: 'tu_1', content: [{ text: '{"temp":21}' }], status: 'success' } })
+    expect(back.toolConfig).toEqual(converse.toolConfig)
+    expect(back.system).toEqual(converse.system)
+    expect(back.inferenceConfig).toEqual(converse.inferenceConfig)
+  })
+
+  it('a Converse request becomes an Anthropic request', () => {
+    const messages = translateRequest(converse, 'bedrock-converse', 'anthropic-messages') as any
+    expect(messages.system).toEqual([{ type: 'text', text: 'Be brief.' }])
+    expect(messages.messages[2].content[0]).toEqual({ type: 'tool_result', tool_use_id: 'tu_1', content: '{"temp":21}' })
+    expect(messages.tool_choice).toEqual({ type: 'any' })
+  })
+
+  it('an Anthropic message becomes a Converse response with its stop reason and usage', () => {
+    const anthropicMessage = {
+      id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', stop_reason: 'tool_use', stop_sequence: null,
+      content: [{ type: 'thinking', thinking: 'hm', signature: 's' }, { type: 'text', text: 'Checking.' }, { type: 'tool_use', id: 'tu_9', name: 'get_weather', input: { city: 'Rome' } }],
+      usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 4, cache_creation_input_tokens: 2 },
+    }
+    expect(translateResponse(anthropicMessage, 'anthropic-messages', 'bedrock-converse', INFO)).toEqual({
+      output: { message: { role: 'assistant', content: [
+        { reasoningContent: { reasoningText: { text: 'hm', signature: 's' } } },
+        { text: 'Checking.' },
+        { toolUse: { toolUseId: 'tu_9', name: 'get_weather', input: { city: 'Rome' } } },
+      ] } },
+      stopReason: 'tool_use',
+      usage: { inputTokens: 10, outputTokens: 5, totalTokens: 21, cacheReadInputTokens: 4, cacheWriteInputTokens: 2 },
+      metrics: { latencyMs: 0 },
+    })
+  })
+
+  it('an OpenAI stream becomes ConverseStream events that decode back to the same answer', () => {
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null, usage?: unknown) => sse({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }], ...(usage ? { usage } : {}) })
+    const upstream = [
+      chunk({ role: 'assistant', content: 'Hi ' }),
+      chunk({ content: 'there.' }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_time', arguments: '{"city":' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] }),
+      chunk({}, 'tool_calls'),
+      sse({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 30, completion_tokens: 9, total_tokens: 39 } }),
+      sse('[DONE]'),
+    ]
+    const toBedrock = createStreamTranslator('openai-chat', 'bedrock-converse', INFO)
+    const frames = [...upstream.flatMap((e) => toBedrock.push(e)), ...toBedrock.end()]
+    expect(frames.map((f) => f.event)).toEqual([
+      'messageStart', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockStop',
+      'contentBlockStart', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata',
+    ])
+    const toAnthropic = createStreamTranslator('bedrock-converse', 'anthropic-messages', INFO)
+    const out = [...frames.map((f) => sse(f.data, f.event)).flatMap((e) => toAnthropic.push(e)), ...toAnthropic.end()]
+    const text = payloads(out).filter((p) => p.delta?.type === 'text_delta').map((p) => p.delta.text).join('')
+    const args = payloads(out).filter((p) => p.delta?.type === 'input_json_delta').map((p) => p.delta.partial_json).join('')
+    expect(text).toBe('Hi there.')
+    expect(JSON.parse(args)).toEqual({ city: 'Oslo' })
+    expect(payloads(out).find((p) => p.type === 'message_delta')).toMatchObject({ delta: { stop_reason: 'tool_use' }, usage: { input_tokens: 30, output_tokens: 9 } })
+  })
+})
