@@ -8,6 +8,7 @@ import OpenAI from 'openai'
 import Anthropic from '@anthropic-ai/sdk'
 import { bedrock } from '../../plugins/providers/index.ts'
 import { createTestGateway } from '../../testing/index.ts'
+import { eventually } from '../helpers/gateway.ts'
 import { AWS, startCloudRig, type CloudRig } from './setup.ts'
 
 const MODEL = 'bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0'
@@ -165,6 +166,16 @@ describe('openai client → Claude on Bedrock', () => {
     expect(String(error.message)).toMatch(/model stream failed midway/)
   })
 
+  it('a client that hangs up midway closes the Bedrock stream at once', async () => {
+    const controller = new AbortController()
+    const stream = await openai.chat.completions.create({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'Talk MOCK_SLOW' }] }, { signal: controller.signal })
+    let chunks = 0
+    await (async () => {
+      for await (const _chunk of stream) if (++chunks === 3) controller.abort()
+    })().catch(() => {})
+    await eventually(() => expect(rig.bedrock.streamsCut).toBe(1), 10_000)
+  })
+
   it('GET /v1/models lists the Bedrock model ids under bedrock/', async () => {
     const ids = (await openai.models.list()).data.map((m) => m.id)
     expect(ids).toContain('bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0')
@@ -288,6 +299,13 @@ describe('AWS credentials the mock refuses', () => {
     } finally {
       await gw.close()
     }
+  })
+
+  it('the options shown by `sluice check` and the dashboard hold no secret', () => {
+    const shown = JSON.stringify(bedrock({ region: 'us-east-1', accessKeyId: AWS.accessKeyId, secretAccessKey: AWS.secretAccessKey, sessionToken: AWS.sessionToken }).options)
+    expect(shown).not.toContain(AWS.secretAccessKey)
+    expect(shown).not.toContain(AWS.sessionToken)
+    expect(shown).toContain('us-east-1')
   })
 
   it('no credentials anywhere: start-up stops naming the variables to set', () => {

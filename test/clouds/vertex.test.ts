@@ -190,6 +190,12 @@ describe('Vertex credentials and endpoints', () => {
     }
   })
 
+  it('the options shown by `sluice check` and the dashboard hold no key', () => {
+    const shown = JSON.stringify(vertex({ credentials: rig.serviceAccount.json as any, project: GOOGLE.project }).options)
+    expect(shown).not.toContain('PRIVATE KEY')
+    expect(shown).toContain(GOOGLE.clientEmail)
+  })
+
   it('the endpoint origin follows the region; `global` has no regional prefix', () => {
     expect(vertexOrigin('us-central1')).toBe('https://us-central1-aiplatform.googleapis.com')
     expect(vertexOrigin('europe-west4')).toBe('https://europe-west4-aiplatform.googleapis.com')
