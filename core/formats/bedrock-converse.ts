@@ -165,8 +165,9 @@ function bedrockTurns(messages: CanonicalMessage[]): Turn[] {
 const hasToolBlocks = (turns: Turn[]) => turns.some((turn) => turn.content.some((block) => 'toolUse' in block || 'toolResult' in block))
 
 /** Claude's extended thinking through `additionalModelRequestFields` (a budget of at least 1024, below maxTokens). */
+const isClaude = (model: string | undefined) => /claude/i.test(model ?? '')
+
 function claudeThinking(request: CanonicalRequest, turns: Turn[]): { budget: number; maxTokens: number } | undefined {
-  if (!/claude/i.test(request.model ?? '')) return undefined
   const budget = budgetForReasoning(request.reasoning) ?? 0
   if (budget <= 0) return undefined
   const wanted = Math.max(1024, budget)
@@ -187,13 +188,15 @@ export function canonicalToBedrockRequest(request: CanonicalRequest): Record<str
   if (instruction) system.push({ text: instruction })
   if (system.length) body.system = system
 
-  const thinking = claudeThinking(request, messages)
+  const claude = isClaude(request.model)
+  const thinking = claude ? claudeThinking(request, messages) : undefined
   const inference: Record<string, unknown> = {}
   const maxTokens = thinking?.maxTokens ?? request.maxTokens
   if (maxTokens !== undefined) inference.maxTokens = maxTokens
   if (!thinking) {
     if (request.temperature !== undefined) inference.temperature = Math.min(1, Math.max(0, request.temperature))
-    if (request.topP !== undefined) inference.topP = request.topP
+    // Recent Claude models refuse temperature and top_p together: temperature wins, as on Anthropic's own API.
+    if (request.topP !== undefined && !(claude && request.temperature !== undefined)) inference.topP = request.topP
   }
   if (request.stop?.length) inference.stopSequences = request.stop
   if (Object.keys(inference).length) body.inferenceConfig = inference

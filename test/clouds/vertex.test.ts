@@ -95,6 +95,13 @@ describe('Claude on Vertex', () => {
     expect(message.usage.input_tokens).toBeGreaterThan(0)
   })
 
+  it('an Anthropic client\'s anthropic-beta goes along with its body (and only then)', async () => {
+    await anthropic.messages.create({ model: CLAUDE, max_tokens: 20, messages: [{ role: 'user', content: 'Hello' }] }, { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } })
+    expect(sent().headers['anthropic-beta']).toBe('context-1m-2025-08-07')
+    await openai.chat.completions.create({ model: CLAUDE, messages: [{ role: 'user', content: 'Hello' }] }, { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } })
+    expect(sent().headers['anthropic-beta']).toBeUndefined()
+  })
+
   it('anthropic client, stream: streamRawPredict; finalMessage() and usage', async () => {
     const message = await anthropic.messages.stream({ model: CLAUDE, max_tokens: 200, messages: [{ role: 'user', content: 'Hello' }] }).finalMessage()
     expect(message.content).toEqual([{ type: 'text', text: 'Hello from the mock Anthropic upstream.' }])

@@ -75,8 +75,10 @@ describe('openai-chat -> bedrock-converse requests', () => {
     ])
   })
 
-  it('inferenceConfig (temperature clamped to Bedrock\'s 0..1) and toolConfig with the named tool', () => {
-    expect(out.inferenceConfig).toEqual({ maxTokens: 300, temperature: 1, topP: 0.9, stopSequences: ['END'] })
+  it('inferenceConfig (temperature clamped to 0..1; with Claude, top_p yields to it) and toolConfig with the named tool', () => {
+    expect(out.inferenceConfig).toEqual({ maxTokens: 300, temperature: 1, stopSequences: ['END'] })
+    const nova = translateRequest({ ...request, model: 'bedrock/us.amazon.nova-pro-v1:0' }, 'openai-chat', 'bedrock-converse') as any
+    expect(nova.inferenceConfig).toEqual({ maxTokens: 300, temperature: 1, topP: 0.9, stopSequences: ['END'] })
     expect(out.toolConfig.toolChoice).toEqual({ tool: { name: 'get_weather' } })
     expect(out.toolConfig.tools[0]).toEqual({ toolSpec: { name: 'get_weather', description: WEATHER_TOOL.function.description, inputSchema: { json: WEATHER_TOOL.function.parameters } } })
   })

@@ -123,8 +123,11 @@ export const vertex = definePlugin((input: VertexOptions = {}) => {
           }
           const claude = request.format === 'anthropic-messages'
           const base = `/v1/projects/${encodeURIComponent(projectName)}/locations/${encodeURIComponent(region)}/publishers/${claude ? 'anthropic' : 'google'}/models/${modelSegment(request.target.model)}`
-          const headers = { authorization: `Bearer ${token}` }
+          const headers: Record<string, string> = { authorization: `Bearer ${token}` }
           if (claude) {
+            // An Anthropic client's beta opt-ins mean something only when its body goes through unchanged.
+            const betas = request.ctx.api === 'anthropic-messages' ? request.ctx.request.headers.get('anthropic-beta') : null
+            if (betas) headers['anthropic-beta'] = betas
             const { model: _model, ...rest } = request.body
             const body = { anthropic_version: options.anthropicVersion, ...rest, stream: request.stream }
             return client.request({
