@@ -86,7 +86,7 @@ function explainError(response: UpstreamResponse): ProviderResponse {
   if (response.status === 401 || response.status === 403) {
     const said = typeof record.message === 'string' ? record.message : typeof record.Message === 'string' ? record.Message : ''
     const reason = [exception, said && scrubUpstreamMessage(said)].filter(Boolean).join(': ')
-    throw new GatewayError(502, `AWS refused the gateway's credentials (${response.status}${reason ? ` ${reason}` : ''}); the gateway's operator must renew the AWS credentials`, {
+    throw new GatewayError(502, `AWS refused the gateway's credentials (${response.status}${reason ? ` ${reason}` : ''}); the gateway's operator must renew the AWS credentials or grant them access`, {
       type: 'api_error', code: 'upstream_auth_failed', upstream: true, upstreamStatus: response.status,
     })
   }
@@ -130,6 +130,7 @@ export const bedrock = definePlugin((input: BedrockOptions = {}) => {
 
   async function signedHeaders(path: string, payload: string): Promise<Record<string, string>> {
     const { accessKeyId, secretAccessKey, sessionToken } = await current()
+    if (signingKeys.size > 16) signingKeys.clear() // one key a day, more only as rotating credentials change
     const signer = new AwsV4Signer({
       method: 'POST',
       url: baseURL + path,
