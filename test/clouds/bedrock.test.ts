@@ -155,6 +155,12 @@ describe('openai client → Claude on Bedrock', () => {
     expect(error.error).toMatchObject({ type: 'rate_limit_error', code: 'ThrottlingException' })
   })
 
+  it('a ValidationException before a stream starts is a 400 in the OpenAI error shape', async () => {
+    const error: any = await openai.chat.completions.create({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'MOCK_ERROR_400' }] }).catch((e) => e)
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(error.error).toMatchObject({ type: 'invalid_request_error', code: 'ValidationException' })
+  })
+
   it('an exception midway through the event stream ends the stream with an error the SDK raises', async () => {
     const stream = await openai.chat.completions.create({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'Hello MOCK_STREAM_EXCEPTION' }] })
     let text = ''

@@ -267,6 +267,7 @@ describe('the bedrock() event-stream framer', () => {
     frame({ ':message-type': 'event', ':event-type': 'messageStart', ':content-type': 'application/json' }, { role: 'assistant' }),
     frame({ ':message-type': 'event', ':event-type': 'contentBlockDelta', ':content-type': 'application/json' }, { contentBlockIndex: 0, delta: { text: 'héllo\nworld' } }),
     frame({ ':message-type': 'exception', ':exception-type': 'throttlingException', ':content-type': 'application/json' }, { message: 'slow down' }),
+    frame({ ':message-type': 'error', ':error-code': 'InternalFailure', ':error-message': 'stream broke' }, {}),
   ])
 
   async function collect(chunks: Uint8Array[]): Promise<string> {
@@ -280,8 +281,9 @@ describe('the bedrock() event-stream framer', () => {
     const byByte = await collect([...bytes].map((b) => Uint8Array.of(b)))
     expect(byByte).toBe(whole)
     const events = parseSSE(whole)
-    expect(events.map((e) => e.event)).toEqual(['messageStart', 'contentBlockDelta', 'throttlingException'])
+    expect(events.map((e) => e.event)).toEqual(['messageStart', 'contentBlockDelta', 'throttlingException', 'internalServerException'])
     expect(events[1]!.json).toEqual({ contentBlockIndex: 0, delta: { text: 'héllo\nworld' } })
+    expect(events[3]!.json).toEqual({ message: 'stream broke', __type: 'InternalFailure' })
   })
 
   it('a corrupt frame (bad CRC) is a 502, not a crash', async () => {
