@@ -197,6 +197,22 @@ describe('Vertex credentials and endpoints', () => {
     }
   })
 
+  it('a token Vertex refuses before its expiry (revoked): that request is a 502, the next one gets a new token', async () => {
+    await openai.chat.completions.create({ model: GEMINI, messages: [{ role: 'user', content: 'Hello' }] })
+    const held = String(sent().headers.authorization).replace(/^Bearer /, '')
+    const before = rig.token.issued.length
+    rig.token.revoke(held)
+    const refused = await openai.chat.completions.create({ model: GEMINI, messages: [{ role: 'user', content: 'Hello' }] }).catch((e) => e)
+    expect(refused).toBeInstanceOf(OpenAI.APIError)
+    expect(refused.status).toBe(502)
+    expect(refused.error).toMatchObject({ code: 'upstream_auth_failed' })
+    const reply = await openai.chat.completions.create({ model: GEMINI, messages: [{ role: 'user', content: 'Hello' }] })
+    expect(reply.choices[0]!.message.content).toBe('Hello from the mock Gemini upstream.')
+    expect(rig.token.issued.length).toBe(before + 1)
+    expect(sent().headers.authorization).toBe(`Bearer ${rig.token.issued.at(-1)!.token}`)
+    expect(sent().headers.authorization).not.toBe(`Bearer ${held}`)
+  })
+
   it('the options shown by `sluice check` and the dashboard hold no key', () => {
     const shown = JSON.stringify(vertex({ credentials: rig.serviceAccount.json as any, project: GOOGLE.project }).options)
     expect(shown).not.toContain('PRIVATE KEY')

@@ -84,10 +84,20 @@ export const vertex = definePlugin((input: VertexOptions = {}) => {
     return authClient
   }
 
+  /** A token Vertex refused before its expiry (revoked): the next request asks for a new one. */
+  let refused: string | undefined
+
   /** A valid access token: the library's cached one, refreshed by it before expiry; concurrent callers share one fetch. */
   function accessToken(): Promise<string> {
     pendingToken ??= clientOf()
-      .then((client) => client.getAccessToken())
+      .then((client) => {
+        if (refused !== undefined && client.credentials.access_token === refused) {
+          // Marked as expiring, the library fetches a new token instead of handing the refused one out again.
+          client.credentials = { ...client.credentials, expiry_date: 1 }
+        }
+        refused = undefined
+        return client.getAccessToken()
+      })
       .then(({ token }) => {
         if (!token) throw new Error('no access token in the answer')
         return token
@@ -106,6 +116,25 @@ export const vertex = definePlugin((input: VertexOptions = {}) => {
     options: redactOptions({ ...options, region }),
     setup(gw) {
       const client = createUpstreamClient({ baseURL, headers: options.headers, timeouts: options.timeouts, connections: options.connections })
+
+      function send(request: ProviderRequest, token: string, projectName: string) {
+        const claude = request.format === 'anthropic-messages'
+        const base = `/v1/projects/${encodeURIComponent(projectName)}/locations/${encodeURIComponent(region)}/publishers/${claude ? 'anthropic' : 'google'}/models/${modelSegment(request.target.model)}`
+        const headers: Record<string, string> = { authorization: `Bearer ${token}` }
+        const common = { headers, format: request.format, stream: request.stream, signal: request.signal, timeouts: request.timeouts }
+        if (!claude) {
+          return client.request({
+            ...common, path: `${base}:${request.stream ? 'streamGenerateContent' : 'generateContent'}`, query: request.stream ? { alt: 'sse' } : undefined, body: request.body,
+          })
+        }
+        // An Anthropic client's beta opt-ins mean something only when its body goes through unchanged.
+        const betas = request.ctx.api === 'anthropic-messages' ? request.ctx.request.headers.get('anthropic-beta') : null
+        if (betas) headers['anthropic-beta'] = betas
+        const { model: _model, ...rest } = request.body
+        const body = { anthropic_version: options.anthropicVersion, ...rest, stream: request.stream }
+        return client.request({ ...common, path: `${base}:${request.stream ? 'streamRawPredict' : 'rawPredict'}`, body })
+      }
+
       gw.registerProvider({
         name: options.name,
         formats: ['gemini', 'anthropic-messages'],
@@ -121,24 +150,9 @@ export const vertex = definePlugin((input: VertexOptions = {}) => {
             gw.logger.warn(`${options.name}: no Google Cloud access token: ${message}`)
             throw authFailure(/project/i.test(message) ? 'no project: set the project option or GOOGLE_CLOUD_PROJECT' : 'see the gateway log', error)
           }
-          const claude = request.format === 'anthropic-messages'
-          const base = `/v1/projects/${encodeURIComponent(projectName)}/locations/${encodeURIComponent(region)}/publishers/${claude ? 'anthropic' : 'google'}/models/${modelSegment(request.target.model)}`
-          const headers: Record<string, string> = { authorization: `Bearer ${token}` }
-          if (claude) {
-            // An Anthropic client's beta opt-ins mean something only when its body goes through unchanged.
-            const betas = request.ctx.api === 'anthropic-messages' ? request.ctx.request.headers.get('anthropic-beta') : null
-            if (betas) headers['anthropic-beta'] = betas
-            const { model: _model, ...rest } = request.body
-            const body = { anthropic_version: options.anthropicVersion, ...rest, stream: request.stream }
-            return client.request({
-              path: `${base}:${request.stream ? 'streamRawPredict' : 'rawPredict'}`, body, headers,
-              format: request.format, stream: request.stream, signal: request.signal, timeouts: request.timeouts,
-            })
-          }
-          return client.request({
-            path: `${base}:${request.stream ? 'streamGenerateContent' : 'generateContent'}`, query: request.stream ? { alt: 'sse' } : undefined,
-            body: request.body, headers, format: request.format, stream: request.stream, signal: request.signal, timeouts: request.timeouts,
-          })
+          const response = await send(request, token, projectName)
+          if (response.status === 401) refused = token // revoked before its expiry: the next request gets a new one
+          return response
         },
         close: () => client.close(),
       })
