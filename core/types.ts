@@ -184,6 +184,11 @@ export interface Provider {
   formats: WireFormat[]
   /** Known model names (without the provider prefix), for `GET /v1/models`. */
   models?: string[]
+  /**
+   * The formats one model speaks, when they differ by model (Vertex AI: Gemini models speak `gemini`, Claude
+   * models `anthropic-messages`); `formats` otherwise.
+   */
+  formatsFor?(model: string): WireFormat[]
   call(request: ProviderRequest): Promise<ProviderResponse>
   /**
    * Counts a request's input tokens with the provider's own counter (Anthropic's count_tokens, Gemini's
