@@ -1,7 +1,8 @@
 /**
- * CPU per request of the SigV4 signature bedrock() puts on every call (aws4fetch's AwsV4Signer, over WebCrypto,
- * with its signing-key cache), against a baseline measured in the same run: the same canonical request, string to
- * sign and HMAC chain with node:crypto's synchronous hashes. A 2 KB Converse body, the gateway's usual signing key
+ * CPU per request of the SigV4 signature bedrock() puts on every call (the AWS SDK's @smithy/signature-v4 over
+ * node:crypto hashes, with its signing-key cache), against a baseline measured in the same run: the same canonical
+ * request, string to sign and HMAC chain written out with node:crypto's synchronous hashes. aws4fetch (over
+ * WebCrypto), which bedrock() used first, is measured beside them. A 2 KB Converse body, the gateway's usual signing key
  * cache (one key per day, region and service).
  *
  *   node --import jiti/register bench/sigv4.ts
@@ -10,6 +11,9 @@
  */
 import { createHash, createHmac } from 'node:crypto'
 import { AwsV4Signer } from 'aws4fetch'
+import { SignatureV4 } from '@smithy/signature-v4'
+import { Hash } from '@smithy/hash-node'
+import { HttpRequest } from '@smithy/protocol-http'
 
 const BATCHES = 9
 const PER_BATCH = 2_000
@@ -20,6 +24,13 @@ const cache = new Map<string, ArrayBuffer>()
 
 async function aws4fetch(): Promise<void> {
   await new AwsV4Signer({ method: 'POST', url: URL_, headers: { 'content-type': 'application/json' }, body: BODY, ...CREDS, service: 'bedrock', region: 'us-east-1', cache }).sign()
+}
+
+const smithySigner = new SignatureV4({ service: 'bedrock', region: 'us-east-1', credentials: CREDS, sha256: Hash.bind(null, 'sha256') })
+const parsed = new URL(URL_)
+
+async function smithy(): Promise<void> {
+  await smithySigner.sign(new HttpRequest({ method: 'POST', protocol: 'https:', hostname: parsed.hostname, path: parsed.pathname, headers: { 'content-type': 'application/json', host: parsed.host }, body: BODY }))
 }
 
 const sha = (data: string) => createHash('sha256').update(data).digest('hex')
@@ -51,7 +62,9 @@ async function medianCpuMicros(fn: () => Promise<void>): Promise<number> {
 }
 
 const baseline = await medianCpuMicros(nodeCrypto)
+const used = await medianCpuMicros(smithy)
 const signer = await medianCpuMicros(aws4fetch)
 console.log(`SigV4, 2 KB body, median CPU per signature over ${BATCHES} batches of ${PER_BATCH}:`)
 console.log(`  node:crypto (baseline)   ${baseline.toFixed(1)} µs`)
-console.log(`  aws4fetch (bedrock())    ${signer.toFixed(1)} µs   ×${(signer / baseline).toFixed(1)}`)
+console.log(`  @smithy (bedrock())      ${used.toFixed(1)} µs   ×${(used / baseline).toFixed(1)}`)
+console.log(`  aws4fetch (WebCrypto)    ${signer.toFixed(1)} µs   ×${(signer / baseline).toFixed(1)}`)

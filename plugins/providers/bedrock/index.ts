@@ -1,11 +1,13 @@
 /**
  * `bedrock()`: models on AWS Bedrock through the Converse API (`POST /model/{modelId}/converse`) and ConverseStream
- * (`/converse-stream`, AWS's binary event stream). Every request is signed with AWS Signature V4 (aws4fetch's
- * AwsV4Signer) over the exact body sent; credentials come from the options or the standard AWS environment
+ * (`/converse-stream`, AWS's binary event stream). Every request is signed with AWS Signature V4 (the AWS SDK's
+ * own signer, @smithy/signature-v4, over node:crypto hashes) over the exact body sent; credentials come from the options or the standard AWS environment
  * variables. Model ids are Bedrock's own: `anthropic.claude-…-v1:0`, inference profiles (`us.anthropic.claude-…`),
  * or an inference-profile / provisioned-throughput ARN (URL-encoded into the path).
  */
-import { AwsV4Signer } from 'aws4fetch'
+import { SignatureV4 } from '@smithy/signature-v4'
+import { Hash } from '@smithy/hash-node'
+import { HttpRequest } from '@smithy/protocol-http'
 import {
   ConfigError, GatewayError, createUpstreamClient, definePlugin, parseOptions, providerNameSchema, redactOptions,
   scrubUpstreamMessage, upstreamOptionsShape, z,
@@ -123,30 +125,23 @@ export const bedrock = definePlugin((input: BedrockOptions = {}) => {
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION
   if (!region) throw new ConfigError('bedrock: option "region" is required — set AWS_REGION')
   const fixed = credentialsOf(options, env)
-  const current = fixed ? () => fixed : rotating(options.credentials!)
   const baseURL = (options.baseURL ?? `https://bedrock-runtime.${region}.amazonaws.com`).replace(/\/+$/, '')
-  // aws4fetch keeps the derived signing key per day, region and service here.
-  const signingKeys = new Map<string, ArrayBuffer>()
+  const url = new URL(baseURL)
+  // The signer keeps the derived signing key (per day, region and credentials) itself.
+  const signer = new SignatureV4({ service: 'bedrock', region, credentials: fixed ?? rotating(options.credentials!), sha256: Hash.bind(null, 'sha256') })
 
   async function signedHeaders(path: string, payload: string): Promise<Record<string, string>> {
-    const { accessKeyId, secretAccessKey, sessionToken } = await current()
-    if (signingKeys.size > 16) signingKeys.clear() // one key a day, more only as rotating credentials change
-    const signer = new AwsV4Signer({
+    const request = new HttpRequest({
       method: 'POST',
-      url: baseURL + path,
-      headers: { 'content-type': 'application/json' },
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname.replace(/\/$/, '') + path,
+      headers: { 'content-type': 'application/json', host: url.host },
       body: payload,
-      accessKeyId,
-      secretAccessKey,
-      sessionToken,
-      service: 'bedrock',
-      region,
-      cache: signingKeys,
     })
-    const signed = await signer.sign()
-    const headers: Record<string, string> = {}
-    signed.headers.forEach((value, name) => { headers[name] = value })
-    return headers
+    const signed = await signer.sign(request)
+    return signed.headers
   }
 
   return {
