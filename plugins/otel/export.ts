@@ -32,13 +32,12 @@ class CountingExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     const count = spans.length
-    this.stats.dequeued(count)
+    this.stats.sending(count)
     let settled = false
     const finish = (result: ExportResult) => {
       if (settled) return
       settled = true
-      if (result.code === ExportResultCode.SUCCESS) this.stats.exported(count)
-      else this.stats.dropped('export_failed', count)
+      this.stats.sent(count, result.code === ExportResultCode.SUCCESS)
       done(result)
     }
     try {
@@ -110,13 +109,13 @@ export function createTracerProvider(settings: OtelSettings, stats: OtelStats, e
 }
 
 /**
- * Flushes what is queued and closes the exporter, waiting at most `timeoutMs`; whatever has not left the queue by
- * then is counted as dropped.
+ * Flushes what is queued and closes the exporter, waiting at most `timeoutMs`; whatever has not reached the
+ * collector by then is counted as dropped.
  */
 export async function shutdownTracerProvider(provider: BasicTracerProvider, stats: OtelStats, timeoutMs: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs) })
   await Promise.race([provider.shutdown().catch(() => undefined), timedOut])
   clearTimeout(timer)
-  if (stats.queued > 0) stats.dropped('shutdown', stats.queued)
+  stats.abandon()
 }

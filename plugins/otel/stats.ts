@@ -14,13 +14,19 @@ export interface OtelStatsSnapshot {
   exported: number
   dropped: Record<DropReason, number>
   queued: number
+  inFlight: number
   since: number
 }
 
 export class OtelStats {
+  /** Finished spans waiting in the queue. */
   queued = 0
+  /** Spans handed to the exporter whose export has not finished. */
+  inFlight = 0
   #exported = 0
   #dropped: Record<DropReason, number> = { queue_full: 0, export_failed: 0, shutdown: 0 }
+  /** Set at shutdown once the rest is counted as lost: late export results no longer count. */
+  #closed = false
 
   constructor(readonly since: number, readonly onDrop: (reason: DropReason, count: number) => void = () => {}) {}
 
@@ -29,25 +35,43 @@ export class OtelStats {
     queueGauge.set(this.queued)
   }
 
-  dequeued(count: number): void {
+  /** A batch left the queue for the exporter. */
+  sending(count: number): void {
     this.queued = Math.max(0, this.queued - count)
+    this.inFlight += count
     queueGauge.set(this.queued)
   }
 
-  exported(count: number): void {
-    this.#exported += count
-    exportedTotal.inc(count)
+  /** A batch's export finished. */
+  sent(count: number, ok: boolean): void {
+    if (this.#closed) return
+    this.inFlight = Math.max(0, this.inFlight - count)
+    if (ok) {
+      this.#exported += count
+      exportedTotal.inc(count)
+    } else {
+      this.dropped('export_failed', count)
+    }
   }
 
   dropped(reason: DropReason, count: number): void {
     if (count <= 0) return
-    if (reason === 'shutdown') this.dequeued(count)
     this.#dropped[reason] += count
     droppedTotal.inc({ reason }, count)
     this.onDrop(reason, count)
   }
 
+  /** Shutdown gave up waiting: what is still queued or being sent is lost. */
+  abandon(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.dropped('shutdown', this.queued + this.inFlight)
+    this.queued = 0
+    this.inFlight = 0
+    queueGauge.set(0)
+  }
+
   snapshot(): OtelStatsSnapshot {
-    return { exported: this.#exported, dropped: { ...this.#dropped }, queued: this.queued, since: this.since }
+    return { exported: this.#exported, dropped: { ...this.#dropped }, queued: this.queued, inFlight: this.inFlight, since: this.since }
   }
 }
