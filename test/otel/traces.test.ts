@@ -216,3 +216,15 @@ describe('W3C trace context', () => {
     expect(rig.collector.spans.some((span) => span.traceId === unsampled)).toBe(false)
   })
 })
+
+describe('requests that make no attempt', () => {
+  it('a request refused before any attempt (unknown model) is one SERVER span with error.type and no children', async () => {
+    const error = await rig.client.chat.completions.create({ model: 'nobody/nothing', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e)
+    expect(error.status).toBe(404)
+    await eventually(() => expect(rig.collector.spans.some((s) => s.kind === SERVER && s.name === 'chat nobody/nothing')).toBe(true), 10_000)
+    const server = rig.collector.spans.find((s) => s.kind === SERVER && s.name === 'chat nobody/nothing')!
+    expect(server.attributes).toMatchObject({ 'http.response.status_code': 404, 'error.type': 'invalid_request_error', 'sluice.attempts': 0 })
+    expect(server.status.code ?? 0).toBe(0) // a 4xx is not the server's failure
+    expect(rig.collector.spans.filter((s) => s.parentSpanId === server.spanId)).toHaveLength(0)
+  })
+})
