@@ -147,8 +147,8 @@ export class RequestTrace {
   /** The request is over: the final attributes, then every span ends (off the request path). */
   finish(record: RequestRecord): void {
     const end = Math.max(record.endedAt, ...this.#attempts.map((a) => a.endedAt ?? 0))
-    if (this.recording) this.#describeServer(record)
     const answering = this.#answering(record)
+    if (this.recording) this.#describeServer(record, answering !== undefined || record.cached === true)
     for (const entry of this.#attempts) {
       if (entry === answering) {
         if (entry.span.isRecording()) entry.span.setAttributes(this.#responseAttributes(record))
@@ -171,7 +171,8 @@ export class RequestTrace {
     return undefined
   }
 
-  #describeServer(record: RequestRecord): void {
+  /** `answered`: an attempt (or the cache) gave the answer, so the response attributes apply. */
+  #describeServer(record: RequestRecord, answered: boolean): void {
     const server = this.server
     const model = record.requestedModel
     if (model) server.updateName(`${this.#operation} ${model}`)
@@ -192,7 +193,7 @@ export class RequestTrace {
     if (record.costUSD !== undefined) attributes[SLUICE.costUsd] = record.costUSD
     const skipped = (this.ctx.state.router as { skipped?: string[] } | undefined)?.skipped
     if (skipped?.length) attributes[SLUICE.skippedTargets] = [...skipped]
-    if (record.provider || record.cached) Object.assign(attributes, this.#responseAttributes(record))
+    if (answered) Object.assign(attributes, this.#responseAttributes(record))
     if (this.#firstChunkAt !== undefined && this.ctx.stream) attributes[GEN_AI.responseTimeToFirstChunk] = Math.max(0, this.#firstChunkAt - record.startedAt) / 1000
     if (this.settings.captureContent) this.#content(attributes)
     if (record.status >= 400) {

@@ -156,6 +156,7 @@ describe('resilience, as child spans', () => {
     expect(server.attributes['error.type']).toBe(server.attributes['sluice.outcome'])
     expect(server.attributes['error.type']).not.toBe('ok')
     expect(server.status.code).toBe(2)
+    expect(server.attributes['gen_ai.response.model']).toBeUndefined()
     const children = rig.collector.spans.filter((s) => s.parentSpanId === server.spanId)
     await eventually(() => expect(rig.collector.spans.filter((s) => s.parentSpanId === server.spanId)).toHaveLength(4), 10_000)
     expect(children.every((s) => s.attributes['error.type'] === '500')).toBe(true)
