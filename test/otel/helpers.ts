@@ -133,7 +133,7 @@ export function freshPair(): { alias: string; alpha: string; beta: string } {
   return { alias: `pair-${n}`, alpha: `pair-${n}-alpha`, beta: `pair-${n}-beta` }
 }
 
-export async function startRig(options: OtelOptions = {}, extra: { plugins?: SluicePlugin[]; collector?: Collector } = {}): Promise<Rig> {
+export async function startRig(options: OtelOptions = {}, extra: { plugins?: SluicePlugin[]; collector?: Collector; router?: boolean } = {}): Promise<Rig> {
   const collector = extra.collector ?? await startCollector()
   const [a, b] = await Promise.all([startMockOpenAI(), startMockOpenAI()])
   const timeouts = { connect: 1_000, firstByte: 2_000, idle: 2_000, total: 10_000 }
@@ -141,7 +141,7 @@ export async function startRig(options: OtelOptions = {}, extra: { plugins?: Slu
     plugins: [
       openaiCompatible({ name: 'a', baseURL: a.url, apiKey: 'sk-test-upstream-a-000000', timeouts }),
       openaiCompatible({ name: 'b', baseURL: b.url, apiKey: 'sk-test-upstream-b-000000', timeouts }),
-      router({ models: PAIRS }),
+      ...(extra.router === false ? [] : [router({ models: PAIRS })]),
       retry({ attempts: 2, baseMs: 10, maxMs: 50 }),
       breaker(),
       otel({ endpoint: collector.url, scheduledDelayMs: 20, ...options }),

@@ -144,6 +144,26 @@ describe('resilience, as child spans', () => {
     expect(children[0]!.attributes['sluice.provider']).toBe('b')
   })
 
+  it('without a router, an attempt the breaker refuses is a CLIENT span with error.type circuit_open', async () => {
+    const bare = await startRig({}, { router: false })
+    try {
+      const model = 'a/direct'
+      for (let i = 0; i < 12; i++) {
+        await bare.client.chat.completions.create({ model, messages: [{ role: 'user', content: `break direct ${i} [error 500]` }] }).catch(() => {})
+      }
+      const error = await bare.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'refused by the breaker' }] }).catch((e) => e)
+      expect(error.status).toBe(503)
+      const id = error.headers.get('x-request-id')
+      await eventually(() => expect(spansOf(bare.collector, id).children.length).toBeGreaterThan(0), 10_000)
+      const { server, children } = spansOf(bare.collector, id)
+      expect(children.every((span) => span.attributes['error.type'] === 'circuit_open' && span.status.code === 2)).toBe(true)
+      expect(server.attributes).toMatchObject({ 'http.response.status_code': 503, 'sluice.attempts': 0 })
+      expect(bare.a.requests.some((r) => JSON.stringify(r.body.messages).includes('refused by the breaker'))).toBe(false)
+    } finally {
+      await bare.close()
+    }
+  })
+
   it('an upstream error that reaches the client marks both spans', async () => {
     const { alias, alpha, beta } = freshPair()
     const error = await rig.client.chat.completions
