@@ -24,3 +24,16 @@ it('appends /v1/traces to a base endpoint, keeps a full traces URL', () => {
   expect(tracesUrl('http://collector:4318/v1/traces')).toBe('http://collector:4318/v1/traces')
   expect(tracesUrl(undefined)).toBeUndefined()
 })
+
+it('names providers by the conventions\' values: by host, then by plugin name, else the Sluice name', async () => {
+  const { providerNameOf, operationOf } = await import('../../plugins/otel/semconv.ts')
+  expect(providerNameOf('openai', 'api.openai.com')).toBe('openai')
+  expect(providerNameOf('work', 'myco.openai.azure.com')).toBe('azure.ai.openai')
+  expect(providerNameOf('claude', 'api.anthropic.com')).toBe('anthropic')
+  expect(providerNameOf('gemini', '127.0.0.1')).toBe('gcp.gemini')
+  expect(providerNameOf('groq', 'api.groq.com')).toBe('groq')
+  expect(providerNameOf('ollama', '127.0.0.1')).toBe('ollama')
+  expect(operationOf('anthropic-messages')).toBe('chat')
+  expect(operationOf('gemini')).toBe('generate_content')
+  expect(operationOf('openai-embeddings')).toBe('embeddings')
+})

@@ -249,3 +249,22 @@ describe('requests that make no attempt', () => {
     expect(rig.collector.spans.filter((s) => s.parentSpanId === server.spanId)).toHaveLength(0)
   })
 })
+
+describe('other clients', () => {
+  it('an Anthropic SDK client through the same alias: a chat span with the answer\'s usage and finish reason', async () => {
+    const { default: Anthropic } = await import('@anthropic-ai/sdk')
+    const claude = new Anthropic({ baseURL: rig.gw.url, apiKey: 'unused', fetch: rig.gw.fetch, maxRetries: 0 })
+    const { alias, alpha } = freshPair()
+    const { data, response } = await claude.messages.create({ model: alias, max_tokens: 64, messages: [{ role: 'user', content: 'from claude' }] }).withResponse()
+    expect(data.content[0]).toMatchObject({ type: 'text', text: 'echo: from claude' })
+    const { server, children } = await tree(response.headers.get('x-request-id'), 1)
+    expect(server.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'url.path': '/v1/messages',
+      'gen_ai.request.max_tokens': 64,
+      'gen_ai.response.finish_reasons': ['stop'],
+      'gen_ai.usage.input_tokens': 2,
+    })
+    expect(children[0]!.attributes['gen_ai.request.model']).toBe(alpha)
+  })
+})
