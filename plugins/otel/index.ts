@@ -33,6 +33,7 @@ declare module '../../core/index.ts' {
   }
 }
 
+/** `ctx.state.otel` holds the request's RequestTrace; other plugins may read its `traceId`. */
 const STATE = 'otel'
 /** At most one warning about lost spans per this many ms. */
 const WARN_EVERY_MS = 60_000

@@ -81,6 +81,11 @@ export class RequestTrace {
     return this.server.isRecording()
   }
 
+  /** The W3C trace id this request is part of (the client's, when it sent a traceparent): for other plugins (a request log). */
+  get traceId(): string {
+    return this.server.spanContext().traceId
+  }
+
   /**
    * Starts the attempt's CLIENT span and returns the attempt to pass on: the same target, with the span's
    * `traceparent` (and the client's `tracestate`) among its headers.

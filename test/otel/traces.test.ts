@@ -3,11 +3,19 @@
  * OpenAI upstreams; the spans are read back from a local OTLP/HTTP receiver.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { definePlugin, type RequestContext, type RequestRecord } from '../../core/index.ts'
 import { CLIENT, SERVER, eventually, freshPair, spansOf, startRig, type Rig } from './helpers.ts'
+
+/** What a later plugin (a request log) reads of the trace: `ctx.state.otel.traceId`, by request id. */
+const noted = new Map<string, string>()
+const traceReader = definePlugin(() => ({
+  name: 'trace-reader',
+  hooks: { record: (record: RequestRecord, ctx: RequestContext) => { noted.set(record.id, ctx.state.otel?.traceId) } },
+}))
 
 let rig: Rig
 beforeAll(async () => {
-  rig = await startRig()
+  rig = await startRig({}, { plugins: [traceReader()] })
 })
 afterAll(async () => {
   await rig?.close()
@@ -198,6 +206,7 @@ describe('W3C trace context', () => {
 
     expect(server.traceId).toBe(clientTrace)
     expect(server.parentSpanId).toBe(clientSpan)
+    expect(noted.get(response.headers.get('x-request-id')!)).toBe(clientTrace)
     expect(children.every((span) => span.traceId === clientTrace)).toBe(true)
 
     const seen = rig.a.requests.filter((r) => JSON.stringify(r.body.messages).includes(content))
