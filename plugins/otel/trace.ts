@@ -156,7 +156,14 @@ export class RequestTrace {
     if (this.recording) this.#describeServer(record, answering !== undefined || record.cached === true)
     for (const entry of this.#attempts) {
       if (entry === answering) {
-        if (entry.span.isRecording()) entry.span.setAttributes(this.#responseAttributes(record))
+        if (entry.span.isRecording()) {
+          entry.span.setAttributes(this.#responseAttributes(record))
+          // The upstream answered, then failed mid-stream (a dropped connection, an idle timeout).
+          if (record.status >= 500) {
+            entry.span.setAttribute(ATTR_ERROR_TYPE, record.outcome)
+            entry.span.setStatus({ code: SpanStatusCode.ERROR, message: record.errorMessage })
+          }
+        }
         // A stream's attempt lasts until its last byte; a whole answer was complete when the call returned.
         entry.span.end(millisToHrTime(this.ctx.stream ? end : entry.endedAt ?? end))
       } else {

@@ -172,6 +172,21 @@ describe('resilience, as child spans', () => {
     }
   })
 
+  it('a stream that breaks after its first chunk: the answering attempt and the request are marked failed', async () => {
+    const { alias, alpha } = freshPair()
+    const { data: stream, response } = await rig.client.chat.completions
+      .create({ model: alias, messages: [{ role: 'user', content: `break mid-stream [${alpha}: die]` }], stream: true })
+      .withResponse()
+    const failure = await (async () => { for await (const _ of stream) { /* drain */ } })().then(() => undefined, (e) => e)
+    expect(failure).toBeDefined()
+    const { server, children } = await tree(response.headers.get('x-request-id'), 1)
+    expect(server.status.code).toBe(2)
+    expect(server.attributes['error.type']).toEqual(expect.any(String))
+    expect(children[0]!.attributes['error.type']).toBe(server.attributes['error.type'])
+    expect(children[0]!.status.code).toBe(2)
+    expect(children[0]!.attributes['gen_ai.response.time_to_first_chunk']).toEqual(expect.any(Number))
+  })
+
   it('an upstream error that reaches the client marks both spans', async () => {
     const { alias, alpha, beta } = freshPair()
     const error = await rig.client.chat.completions
