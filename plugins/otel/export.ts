@@ -37,7 +37,7 @@ class CountingExporter implements SpanExporter {
     const finish = (result: ExportResult) => {
       if (settled) return
       settled = true
-      this.stats.sent(count, result.code === ExportResultCode.SUCCESS)
+      this.stats.sent(count, result.code === ExportResultCode.SUCCESS, result.error?.message)
       done(result)
     }
     try {

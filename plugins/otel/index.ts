@@ -12,7 +12,7 @@
  * Order -15: inside the router's fallback (-30) and retry (-20), outside the breaker (-10), so every attempt
  * they make — including one the breaker refuses — gets its span. A cache hit (-50) makes no attempt at all.
  */
-import { definePlugin } from '../../core/index.ts'
+import { definePlugin, redactSecrets } from '../../core/index.ts'
 import type { Attempt, CallNext, PluginContext, ProviderResponse, RequestContext, RequestRecord, SluicePlugin, StreamHandlers } from '../../core/index.ts'
 import { createTracerProvider, shutdownTracerProvider } from './export.ts'
 import { describeOtelOptions, parseOtelOptions, type OtelOptions } from './options.ts'
@@ -46,11 +46,12 @@ export const otel = definePlugin((input: OtelOptions = {}): SluicePlugin => {
     options: describeOtelOptions(settings),
     setup(gw: PluginContext) {
       let lastWarning = -Infinity
-      const stats = new OtelStats(gw.clock.now(), (reason: DropReason, count: number) => {
+      const stats = new OtelStats(gw.clock.now(), (reason: DropReason, count: number, cause?: string) => {
         const now = gw.clock.now()
         if (now - lastWarning < WARN_EVERY_MS) return
         lastWarning = now
-        gw.logger.warn(`otel: ${count} span(s) dropped (${reason.replace('_', ' ')}); requests are unaffected. Totals: ${JSON.stringify(stats.snapshot().dropped)}`)
+        const why = cause ? `: ${redactSecrets(cause).slice(0, 200)}` : ''
+        gw.logger.warn(`${count} span(s) dropped (${reason.replace('_', ' ')}${why}); requests are unaffected. Totals so far: ${JSON.stringify(stats.snapshot().dropped)}`)
       })
       const provider = createTracerProvider(settings, stats)
       const traceSettings: TraceSettings = {

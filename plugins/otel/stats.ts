@@ -28,7 +28,7 @@ export class OtelStats {
   /** Set at shutdown once the rest is counted as lost: late export results no longer count. */
   #closed = false
 
-  constructor(readonly since: number, readonly onDrop: (reason: DropReason, count: number) => void = () => {}) {}
+  constructor(readonly since: number, readonly onDrop: (reason: DropReason, count: number, cause?: string) => void = () => {}) {}
 
   enqueued(): void {
     this.queued++
@@ -43,22 +43,22 @@ export class OtelStats {
   }
 
   /** A batch's export finished. */
-  sent(count: number, ok: boolean): void {
+  sent(count: number, ok: boolean, cause?: string): void {
     if (this.#closed) return
     this.inFlight = Math.max(0, this.inFlight - count)
     if (ok) {
       this.#exported += count
       exportedTotal.inc(count)
     } else {
-      this.dropped('export_failed', count)
+      this.dropped('export_failed', count, cause)
     }
   }
 
-  dropped(reason: DropReason, count: number): void {
+  dropped(reason: DropReason, count: number, cause?: string): void {
     if (count <= 0) return
     this.#dropped[reason] += count
     droppedTotal.inc({ reason }, count)
-    this.onDrop(reason, count)
+    this.onDrop(reason, count, cause)
   }
 
   /** Shutdown gave up waiting: what is still queued or being sent is lost. */
