@@ -257,8 +257,12 @@ describe('W3C trace context', () => {
     expect(response.status).toBe(200)
     const upstream = rig.a.requests.find((r) => r.body.model === alpha)!
     expect(String(upstream.headers.traceparent)).toMatch(new RegExp(`^00-${unsampled}-[0-9a-f]{16}-00$`))
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // A sampled request after it: once its spans have arrived, anything queued before them has too (FIFO).
+    const after = freshPair()
+    const { response: later } = await rig.client.chat.completions.create({ model: after.alias, messages: [{ role: 'user', content: 'sampled' }] }).withResponse()
+    await tree(later.headers.get('x-request-id'), 1)
     expect(rig.collector.spans.some((span) => span.traceId === unsampled)).toBe(false)
+    expect(rig.collector.spans.some((span) => span.attributes['sluice.request_id'] === response.headers.get('x-request-id'))).toBe(false)
   })
 })
 
