@@ -201,7 +201,7 @@ export class Pipeline implements ExchangeHost {
 
       ctx.attempts++
       ctx.target = target
-      const response = asUpstreamResponse(await provider.call({ ctx, target, body, format, stream: ctx.stream, signal: ctx.signal, timeouts: target.timeouts ?? {} }))
+      const response = asUpstreamResponse(await provider.call({ ctx, target, body, format, stream: ctx.stream, signal: ctx.signal, timeouts: target.timeouts ?? {}, headers: attempt.headers }))
       if (!isSuccess(response)) {
         discard(response) // an error that came with a stream: cancel it, or the upstream request leaks
         throw upstreamError(response)

@@ -37,6 +37,7 @@ export function upstreamProvider(spec: UpstreamProviderSpec): SluicePlugin {
     name: spec.name,
     options: redactOptions(spec.options),
     setup(gw) {
+      const ownHeaders = new Set(Object.keys(spec.headers).map((name) => name.toLowerCase()))
       const client = createUpstreamClient({ baseURL: spec.baseURL, headers: spec.headers, timeouts: spec.timeouts, connections: spec.connections })
       gw.registerProvider({
         name: spec.name,
@@ -47,7 +48,7 @@ export function upstreamProvider(spec: UpstreamProviderSpec): SluicePlugin {
           return client.request({
             path: route.path,
             query: route.query,
-            headers: route.headers,
+            headers: request.headers ? withAttemptHeaders(request.headers, route.headers, ownHeaders) : route.headers,
             body: request.body,
             format: request.format,
             stream: route.stream ?? request.stream,
@@ -69,4 +70,11 @@ export function upstreamProvider(spec: UpstreamProviderSpec): SluicePlugin {
       })
     },
   }
+}
+
+/** An attempt's extra headers (`Attempt.headers`) under the provider's own: auth and route headers win a clash. */
+function withAttemptHeaders(extra: Record<string, string>, route: Record<string, string> | undefined, own: Set<string>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name in extra) if (!own.has(name.toLowerCase())) out[name] = extra[name]!
+  return route ? Object.assign(out, route) : out
 }
