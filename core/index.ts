@@ -6,7 +6,7 @@ export { providerNameSchema, requiredApiKey, timeoutsSchema, upstreamOptionsShap
 export { createGateway, type Gateway, type GatewayOptions } from './gateway.ts'
 export { startServer, type RunningServer } from './server.ts'
 export { loadGatewayConfig, resolveConfig, type ResolvedConfig } from './config.ts'
-export { upstreamProvider, type UpstreamProviderSpec, type UpstreamRoute } from './upstream-provider.ts'
+export { upstreamProvider, withAttemptHeaders, type UpstreamProviderSpec, type UpstreamRoute } from './upstream-provider.ts'
 export { createUpstreamClient, retryAfterSeconds, timeoutError, DEFAULT_TIMEOUTS, type UpstreamClient, type UpstreamClientOptions } from './upstream.ts'
 export { realClock } from './clock.ts'
 export { clusterMetrics } from './workers.ts'

@@ -4,11 +4,12 @@
  */
 import { afterEach, expect, it } from 'vitest'
 import { definePlugin, type Attempt, type CallNext, type RequestContext } from '../../core/index.ts'
-import { anthropic, openai } from '../../plugins/providers/index.ts'
+import { anthropic, bedrock, openai } from '../../plugins/providers/index.ts'
 import { createTestGateway, type TestGateway } from '../../testing/index.ts'
 import { startMockOpenAI, type MockOpenAI } from '../fixtures/mock-openai.ts'
 import { startMockAnthropic } from '../fixtures/mock-anthropic.ts'
 import type { MockUpstream } from '../fixtures/mock-server.ts'
+import { startMockBedrock } from '../fixtures/mock-bedrock.ts'
 
 /** Adds the headers listed for the attempt's provider. */
 const stamp = definePlugin((byProvider: Record<string, Record<string, string>>) => ({
@@ -49,6 +50,23 @@ it('a call hook\'s headers reach the upstream; the provider\'s credentials canno
   const sentToClaude = claude.requests[0]!.headers
   expect(sentToClaude['x-trace-me']).toBe('yes')
   expect(sentToClaude['x-api-key']).toBe('test-anthropic-key')
+})
+
+it('a signing provider (Bedrock) sends them unsigned beside its signature, which they cannot replace', async () => {
+  const aws = { accessKeyId: 'AKIAATTEMPTHEADERS01', secretAccessKey: 'attempt/headers/secret/0000000000000000', region: 'us-east-1' }
+  const upstream = await startMockBedrock(aws)
+  mocks = [upstream]
+  gw = await createTestGateway({
+    plugins: [
+      bedrock({ ...aws, baseURL: upstream.url }),
+      stamp({ bedrock: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', Authorization: 'stolen' } }),
+    ],
+  })
+  expect((await gw.chat({ model: 'bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200)
+  expect(upstream.verified).toBe(1)
+  const sent = upstream.requests[0]!.headers
+  expect(sent.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')
+  expect(sent.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAATTEMPTHEADERS01\//)
 })
 
 it('without such a hook, a client\'s traceparent is not passed upstream by the core', async () => {

@@ -9,7 +9,7 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
 import { HttpRequest } from '@smithy/protocol-http'
 import {
-  ConfigError, GatewayError, createUpstreamClient, definePlugin, parseOptions, providerNameSchema, redactOptions,
+  ConfigError, GatewayError, createUpstreamClient, withAttemptHeaders, definePlugin, parseOptions, providerNameSchema, redactOptions,
   scrubUpstreamMessage, upstreamOptionsShape, z,
 } from '../../../core/index.ts'
 import type { ProviderRequest, ProviderResponse, UpstreamResponse } from '../../../core/index.ts'
@@ -148,6 +148,7 @@ export const bedrock = definePlugin((input: BedrockOptions = {}) => {
     name: options.name,
     options: redactOptions({ ...options, region, accessKeyId: fixed?.accessKeyId, credentials: options.credentials && '[function]' }),
     setup(gw) {
+      const customHeaders = new Set(Object.keys(options.headers ?? {}).map((name) => name.toLowerCase()))
       const client = createUpstreamClient({ baseURL, headers: options.headers, timeouts: options.timeouts, connections: options.connections })
       gw.registerProvider({
         name: options.name,
@@ -160,7 +161,8 @@ export const bedrock = definePlugin((input: BedrockOptions = {}) => {
             path,
             body: request.body,
             payload,
-            headers: await signedHeaders(path, payload),
+            // An attempt's extra headers (a trace context) go along unsigned; the signed ones win a clash.
+            headers: withAttemptHeaders(request.headers, await signedHeaders(path, payload), customHeaders),
             format: 'bedrock-converse',
             stream: request.stream,
             streamType: EVENT_STREAM_TYPE,

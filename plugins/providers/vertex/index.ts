@@ -7,7 +7,7 @@
  */
 import { GoogleAuth, type AuthClient } from 'google-auth-library'
 import {
-  GatewayError, createUpstreamClient, definePlugin, parseOptions, providerNameSchema, redactOptions, upstreamOptionsShape, z,
+  GatewayError, createUpstreamClient, definePlugin, parseOptions, providerNameSchema, redactOptions, upstreamOptionsShape, withAttemptHeaders, z,
 } from '../../../core/index.ts'
 import type { ProviderRequest, WireFormat } from '../../../core/index.ts'
 
@@ -115,21 +115,22 @@ export const vertex = definePlugin((input: VertexOptions = {}) => {
     name: options.name,
     options: redactOptions({ ...options, region }),
     setup(gw) {
+      const customHeaders = new Set(Object.keys(options.headers ?? {}).map((name) => name.toLowerCase()))
       const client = createUpstreamClient({ baseURL, headers: options.headers, timeouts: options.timeouts, connections: options.connections })
 
       function send(request: ProviderRequest, token: string, projectName: string) {
         const claude = request.format === 'anthropic-messages'
         const base = `/v1/projects/${encodeURIComponent(projectName)}/locations/${encodeURIComponent(region)}/publishers/${claude ? 'anthropic' : 'google'}/models/${modelSegment(request.target.model)}`
         const headers: Record<string, string> = { authorization: `Bearer ${token}` }
-        const common = { headers, format: request.format, stream: request.stream, signal: request.signal, timeouts: request.timeouts }
+        // An Anthropic client's beta opt-ins mean something only when its body goes through unchanged.
+        const betas = claude && request.ctx.api === 'anthropic-messages' ? request.ctx.request.headers.get('anthropic-beta') : null
+        if (betas) headers['anthropic-beta'] = betas
+        const common = { headers: withAttemptHeaders(request.headers, headers, customHeaders), format: request.format, stream: request.stream, signal: request.signal, timeouts: request.timeouts }
         if (!claude) {
           return client.request({
             ...common, path: `${base}:${request.stream ? 'streamGenerateContent' : 'generateContent'}`, query: request.stream ? { alt: 'sse' } : undefined, body: request.body,
           })
         }
-        // An Anthropic client's beta opt-ins mean something only when its body goes through unchanged.
-        const betas = request.ctx.api === 'anthropic-messages' ? request.ctx.request.headers.get('anthropic-beta') : null
-        if (betas) headers['anthropic-beta'] = betas
         const { model: _model, ...rest } = request.body
         const body = { anthropic_version: options.anthropicVersion, ...rest, stream: request.stream }
         return client.request({ ...common, path: `${base}:${request.stream ? 'streamRawPredict' : 'rawPredict'}`, body })
