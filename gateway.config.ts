@@ -1,9 +1,9 @@
 // The default Sluice config. The built-in echo provider answers with no API key; each real provider switches
 // on when its key is in the environment (or in .env). Usage goes to .sluice/usage.db; set SLUICE_ADMIN_KEY to
 // open the admin API and the dashboard. responses() keeps Responses API conversations (previous_response_id) in
-// the storage below, for any provider.
+// the storage below, for any provider. With OTEL_EXPORTER_OTLP_ENDPOINT set, otel() sends traces there.
 import { defineGatewayConfig } from 'sluice'
-import { dashboard, metrics, responses, usage } from 'sluice/plugins'
+import { dashboard, metrics, otel, responses, usage } from 'sluice/plugins'
 import {
   anthropic, azure, deepseek, echo, fireworks, gemini, groq, mistral, ollama, openai, openrouter, together, xai,
 } from 'sluice/plugins/providers'
@@ -34,5 +34,6 @@ export default defineGatewayConfig({
     usage(),
     metrics(),
     dashboard(),
+    ...(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? [otel()] : []),
   ],
 })

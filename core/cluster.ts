@@ -31,7 +31,10 @@ export function superviseWorkers(count: number, logger: ConsolaInstance): { stop
   const fork = (index: number) => {
     const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [WORKER_COUNT_ENV]: String(count) })
     slots.set(worker, index)
-    worker.once('listening', () => { crashes[index] = 0 })
+    worker.once('listening', () => {
+      if (crashes[index]) logger.info(`worker ${index} is serving again`)
+      crashes[index] = 0
+    })
   }
 
   let exitCode = 0

@@ -79,6 +79,10 @@ const SHAPES: Record<InboundApi, ShapeReader> = {
     urlModel(ctx)
     if (typeof body.content !== 'object' || body.content === null) throw invalid('content is required', 'content')
   },
+  // Provider side only: no route serves Bedrock's Converse API to clients.
+  'bedrock-converse'() {
+    throw invalid('the Bedrock Converse API is not served to clients', 'model')
+  },
 }
 
 /** Checks what the inbound API requires of the body and reads the model and stream flag into the context. */

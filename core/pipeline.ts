@@ -192,7 +192,7 @@ export class Pipeline implements ExchangeHost {
       const provider = this.#host.providers.get(target.provider)
       if (!provider) throw new GatewayError(404, `no provider named "${target.provider}" is configured`, { type: 'invalid_request_error', code: 'model_not_found' })
       const clientFormat = ctx.api as WireFormat
-      const format = providerFormatFor(clientFormat, provider.formats)
+      const format = providerFormatFor(clientFormat, provider.formatsFor?.(target.model) ?? provider.formats)
       const body = this.#upstreamBody(ctx, clientFormat, format)
       setUpstreamModel(body, format, target.model)
       if (target.params) Object.assign(body, target.params)
@@ -201,7 +201,7 @@ export class Pipeline implements ExchangeHost {
 
       ctx.attempts++
       ctx.target = target
-      const response = asUpstreamResponse(await provider.call({ ctx, target, body, format, stream: ctx.stream, signal: ctx.signal, timeouts: target.timeouts ?? {} }))
+      const response = asUpstreamResponse(await provider.call({ ctx, target, body, format, stream: ctx.stream, signal: ctx.signal, timeouts: target.timeouts ?? {}, headers: attempt.headers }))
       if (!isSuccess(response)) {
         discard(response) // an error that came with a stream: cancel it, or the upstream request leaks
         throw upstreamError(response)

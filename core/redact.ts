@@ -15,3 +15,6 @@ function redactValue(value: unknown): unknown {
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return redactOptions(value as Record<string, unknown>)
   return value
 }
+
+/** Free text with secrets (bearer tokens, `sk-…` keys, secret-looking fields) replaced, as every log line is. */
+export { redact as redactSecrets } from './logger.ts'

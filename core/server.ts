@@ -36,7 +36,9 @@ export async function startServer(config: ResolvedConfig, options: GatewayOption
     hostname: config.server.host,
     silent: true,
     gracefulShutdown: false,
-    node: nodeServerOptions(config.server),
+    // srvx listens `exclusive` by default, which gives every `--workers` worker a socket of its own (and EADDRINUSE
+    // on a fixed port): workers must share the primary's.
+    node: { ...nodeServerOptions(config.server), exclusive: false },
   })
   const nodeServer = server.node!.server as NodeServer
   const connections = new ConnectionGuard(nodeServer, config.server.maxConnections, logger)

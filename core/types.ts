@@ -78,6 +78,11 @@ export interface Target {
 export interface Attempt {
   target: Target
   number: number
+  /**
+   * Extra headers for this attempt's upstream request (a trace context, ...): HTTP providers send them, their own
+   * headers winning on a clash. A `call` hook adds some by passing `next({ ...attempt, headers })`.
+   */
+  headers?: Record<string, string>
 }
 
 /**
@@ -175,6 +180,8 @@ export interface ProviderRequest {
   /** Fires on client disconnect or a deadline; the upstream request must abort at once. */
   signal: AbortSignal
   timeouts: Timeouts
+  /** The attempt's extra headers (`Attempt.headers`), for the upstream request. */
+  headers?: Record<string, string>
 }
 
 /** A provider registered by a provider plugin. Looked up by name (the `provider/` prefix of a model). */
@@ -184,6 +191,11 @@ export interface Provider {
   formats: WireFormat[]
   /** Known model names (without the provider prefix), for `GET /v1/models`. */
   models?: string[]
+  /**
+   * The formats one model speaks, when they differ by model (Vertex AI: Gemini models speak `gemini`, Claude
+   * models `anthropic-messages`); `formats` otherwise.
+   */
+  formatsFor?(model: string): WireFormat[]
   call(request: ProviderRequest): Promise<ProviderResponse>
   /**
    * Counts a request's input tokens with the provider's own counter (Anthropic's count_tokens, Gemini's

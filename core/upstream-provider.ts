@@ -37,6 +37,7 @@ export function upstreamProvider(spec: UpstreamProviderSpec): SluicePlugin {
     name: spec.name,
     options: redactOptions(spec.options),
     setup(gw) {
+      const ownHeaders = new Set(Object.keys(spec.headers).map((name) => name.toLowerCase()))
       const client = createUpstreamClient({ baseURL: spec.baseURL, headers: spec.headers, timeouts: spec.timeouts, connections: spec.connections })
       gw.registerProvider({
         name: spec.name,
@@ -47,7 +48,7 @@ export function upstreamProvider(spec: UpstreamProviderSpec): SluicePlugin {
           return client.request({
             path: route.path,
             query: route.query,
-            headers: route.headers,
+            headers: request.headers ? withAttemptHeaders(request.headers, route.headers ?? {}, ownHeaders) : route.headers,
             body: request.body,
             format: request.format,
             stream: route.stream ?? request.stream,
@@ -69,4 +70,19 @@ export function upstreamProvider(spec: UpstreamProviderSpec): SluicePlugin {
       })
     },
   }
+}
+
+/**
+ * An attempt's extra headers (`Attempt.headers`) under the provider's own request headers: `own` (auth, route) and
+ * `reserved` (names the provider's client sends anyway) win a clash, names compared in any case.
+ */
+export function withAttemptHeaders(extra: Record<string, string> | undefined, own: Record<string, string>, reserved?: Set<string>): Record<string, string> {
+  if (!extra) return own
+  const taken = new Set(Object.keys(own).map((name) => name.toLowerCase()))
+  const out: Record<string, string> = {}
+  for (const name in extra) {
+    const lower = name.toLowerCase()
+    if (!taken.has(lower) && !reserved?.has(lower)) out[name] = extra[name]!
+  }
+  return Object.assign(out, own)
 }

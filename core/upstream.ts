@@ -43,6 +43,10 @@ export interface UpstreamRequest {
   /** Query string parameters (never secrets: those go in headers). */
   query?: Record<string, string>
   method?: 'POST' | 'GET'
+  /** The exact body text to send instead of `JSON.stringify(body)` (a signed request must send what it signed). */
+  payload?: string
+  /** A streamed answer's content type when it is not `text/event-stream` (Bedrock's binary event stream). */
+  streamType?: string
 }
 
 class DeadlineError extends Error {
@@ -180,7 +184,7 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
 
   async function send(req: UpstreamRequest): Promise<ProviderResponse> {
     // Serialised before any timer starts: a body the gateway cannot serialise is its own error, not the upstream's.
-    const payload = req.method === 'GET' ? undefined : JSON.stringify(req.body)
+    const payload = req.method === 'GET' ? undefined : req.payload ?? JSON.stringify(req.body)
     const timeouts = { ...defaults, ...req.timeouts }
     const deadlines = new Deadlines(timeouts, req.signal)
     const url = req.query ? `${baseURL}${req.path}?${new URLSearchParams(req.query)}` : baseURL + req.path
@@ -189,7 +193,7 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
       response = await request(url, {
         method: req.method ?? 'POST',
         body: payload,
-        headers: { ...baseHeaders, ...req.headers, 'content-type': 'application/json', accept: req.stream ? 'text/event-stream' : 'application/json' },
+        headers: { ...baseHeaders, ...req.headers, 'content-type': 'application/json', accept: req.stream ? req.streamType ?? 'text/event-stream' : 'application/json' },
         signal: deadlines.signal,
         dispatcher: agent,
       })
@@ -202,7 +206,7 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
     const ok = status >= 200 && status < 300
     const contentType = String(raw['content-type'] ?? '')
     const headers = () => toHeaders(raw)
-    if (req.stream && ok && contentType.includes('text/event-stream')) {
+    if (req.stream && ok && (contentType.includes('text/event-stream') || (req.streamType !== undefined && contentType.includes(req.streamType)))) {
       return new UpstreamResponse({ status, headers, format: req.format, stream: await startStream(response.body, deadlines) })
     }
     // JSON (or an error body): read it whole, under the same deadlines.

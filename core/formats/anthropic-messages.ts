@@ -294,7 +294,7 @@ function anthropicImage(source: ImageSource): Record<string, unknown> {
 
 const JSON_OBJECT_INSTRUCTION = 'Respond with a single valid JSON object and nothing else: no prose, no code fences.'
 
-function jsonInstruction(format: CanonicalRequest['responseFormat']): string | undefined {
+export function jsonInstruction(format: CanonicalRequest['responseFormat']): string | undefined {
   if (format?.type === 'json_object') return JSON_OBJECT_INSTRUCTION
   if (format?.type === 'json_schema') {
     return `${JSON_OBJECT_INSTRUCTION} It must match this JSON Schema:\n${JSON.stringify(format.schema ?? {})}`

@@ -13,6 +13,7 @@ import { openaiResponsesCodec } from './openai-responses.ts'
 import { anthropicMessagesCodec } from './anthropic-messages.ts'
 import { geminiCodec } from './gemini.ts'
 import { geminiEmbedContentCodec, geminiEmbeddingsCodec, openaiEmbeddingsCodec } from './embeddings.ts'
+import { bedrockConverseCodec } from './bedrock-converse.ts'
 
 export type { ErrorInfo, SSEFrame, StreamTranslator, TranslateInfo, WireCodec, WireFormat } from './types.ts'
 export type * from './canonical.ts'
@@ -30,6 +31,7 @@ export const CODECS: Readonly<Record<WireFormat, WireCodec>> = {
   'openai-embeddings': openaiEmbeddingsCodec,
   'gemini-embeddings': geminiEmbeddingsCodec,
   'gemini-embed-content': geminiEmbedContentCodec,
+  'bedrock-converse': bedrockConverseCodec,
 }
 
 export function codecFor(format: WireFormat): WireCodec {

@@ -44,6 +44,7 @@ const OUTPUT_CAP: Partial<Record<WireFormat, OutputCapReader>> = {
   'openai-responses': (body) => ({ cap: tokenCount(body.max_output_tokens), answers: 1 }),
   'anthropic-messages': (body) => ({ cap: tokenCount(body.max_tokens), answers: 1 }),
   gemini: geminiOutputCap,
+  'bedrock-converse': (body) => ({ cap: isRecord(body.inferenceConfig) ? tokenCount(body.inferenceConfig.maxTokens) : undefined, answers: 1 }),
 }
 
 /** The cap per answer a body of `format` sets, and how many answers it asks for. */
@@ -120,6 +121,17 @@ export function clampBodyOutputTokens(body: Record<string, unknown>, format: Wir
       }
       return true
     }
+    case 'bedrock-converse': {
+      const config = isRecord(body.inferenceConfig) ? { ...body.inferenceConfig } : undefined
+      if (!config || !lower(config, 'maxTokens', limit)) return false
+      body.inferenceConfig = config
+      const fields = isRecord(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {}
+      const thinking = fields.thinking
+      if (isRecord(thinking) && typeof thinking.budget_tokens === 'number' && thinking.budget_tokens >= limit) {
+        body.additionalModelRequestFields = limit - 1 >= 1024 ? { ...fields, thinking: { ...thinking, budget_tokens: limit - 1 } } : { ...fields, thinking: { type: 'disabled' } }
+      }
+      return true
+    }
     default:
       return false
   }
@@ -141,6 +153,12 @@ export function dropReasoningControls(body: Record<string, unknown>, format: Wir
       if (!isRecord(body.generationConfig) || !('thinkingConfig' in body.generationConfig)) return false
       const { thinkingConfig: _dropped, ...config } = body.generationConfig
       body.generationConfig = config
+      return true
+    }
+    case 'bedrock-converse': {
+      if (!isRecord(body.additionalModelRequestFields) || !('thinking' in body.additionalModelRequestFields)) return false
+      const { thinking: _dropped, ...fields } = body.additionalModelRequestFields
+      body.additionalModelRequestFields = fields
       return true
     }
     default:

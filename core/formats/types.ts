@@ -15,6 +15,8 @@ export type WireFormat =
   | 'gemini-embeddings'
   /** Gemini's single `models/{model}:embedContent` (`gemini-embeddings` is `:batchEmbedContents`). */
   | 'gemini-embed-content'
+  /** AWS Bedrock's Converse API (provider side only: no inbound route speaks it). */
+  | 'bedrock-converse'
 
 /** One SSE frame to write out. `data` is written as is (already JSON text, or `[DONE]`). */
 export interface SSEFrame {

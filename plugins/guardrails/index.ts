@@ -50,8 +50,9 @@ function checkTargets(settings: GuardrailsSettings, gw: PluginContext): void {
   const all = [settings.rules, ...Object.values(settings.routes), ...Object.values(settings.keys)].flat()
   for (const rule of all) {
     if (rule.type !== 'model') continue
-    const provider = gw.getProvider(splitModel(rule.model).provider)
-    if (!provider || !chatFormatOf(provider)) throw new ConfigError(`guardrails: rule "${rule.name}": no chat provider serves "${rule.model}"`)
+    const target = splitModel(rule.model)
+    const provider = gw.getProvider(target.provider)
+    if (!provider || !chatFormatOf(provider, target.model)) throw new ConfigError(`guardrails: rule "${rule.name}": no chat provider serves "${rule.model}"`)
   }
 }
 

@@ -25,9 +25,9 @@ export interface VerdictSpec {
   maxChars: number
 }
 
-/** A provider's first chat format that the gateway can encode a request in. */
-export function chatFormatOf(provider: Provider): WireFormat | undefined {
-  return provider.formats.find((format) => codecFor(format).kind === 'chat' && codecFor(format).encodeRequest !== undefined)
+/** The provider's first chat format for `model` that the gateway can encode a request in. */
+export function chatFormatOf(provider: Provider, model: string): WireFormat | undefined {
+  return (provider.formatsFor?.(model) ?? provider.formats).find((format) => codecFor(format).kind === 'chat' && codecFor(format).encodeRequest !== undefined)
 }
 
 export function splitModel(model: string): { provider: string; model: string } {
@@ -60,7 +60,7 @@ async function outputOf(response: ProviderResponse): Promise<ResponseView> {
 export async function askForVerdict(gw: PluginContext, spec: VerdictSpec, text: string, ctx: RequestContext, signal: AbortSignal): Promise<boolean> {
   const target = splitModel(spec.model)
   const provider = gw.getProvider(target.provider)
-  const format = provider && chatFormatOf(provider)
+  const format = provider && chatFormatOf(provider, target.model)
   if (!provider || !format) throw new Error(`no chat provider named "${target.provider}"`)
   const codec = codecFor(format)
   const checked = text.length > spec.maxChars ? text.slice(-spec.maxChars) : text // the latest turns matter most

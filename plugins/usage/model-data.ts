@@ -50,6 +50,12 @@ export const DEFAULT_MODEL_CAPABILITIES: Record<string, ModelCapabilities> = {
   'gemini-2.5-flash-lite': out(65_536),
   'gemini-2.0-flash': plain(8_192),
   'gemini-2.0-flash-lite': plain(8_192),
+  // ——— Amazon Bedrock's own models ———
+  'nova-premier': plain(32_000),
+  'nova-pro': plain(10_000),
+  'nova-lite': plain(10_000),
+  'nova-micro': plain(10_000),
+  'llama3-3-70b-instruct': plain(8_192),
   // ——— Others ———
   'deepseek-chat': plain(8_192),
   'deepseek-reasoner': out(65_536),

@@ -75,6 +75,15 @@ export const DEFAULT_PRICES: Record<string, PricePerMillion> = {
   'gemini-embedding-001': p(0.15, 0),
   'text-embedding-004': p(0, 0),
 
+  // ——— Amazon Bedrock's own models (on-demand, us-east-1; Claude on Bedrock and Vertex AI is priced as Anthropic's list above) ———
+  'nova-premier': p(2.5, 12.5, 0.625),
+  'nova-pro': p(0.8, 3.2, 0.2),
+  'nova-lite': p(0.06, 0.24, 0.015),
+  'nova-micro': p(0.035, 0.14, 0.00875),
+  'llama3-3-70b-instruct': p(0.72, 0.72),
+  'llama4-maverick-17b-instruct': p(0.24, 0.97),
+  'llama4-scout-17b-instruct': p(0.17, 0.66),
+
   // ——— Mistral ———
   'mistral-large': p(2, 6),
   'mistral-medium': p(0.4, 2),

@@ -35,14 +35,15 @@ const VERSION_SUFFIXES = [
   /-\d{4}$/, // Mistral YYMM (mistral-large-2411), xAI MMDD (grok-4-0709), OpenAI gpt-4-0613
   /-\d{3}$/, // Gemini: gemini-2.0-flash-001
 ]
-const VENDOR_PREFIX = /^(?:(?:us|eu|apac|global)\.)?(?:anthropic|mistral|deepseek|xai|google|openai)\./
+// Bedrock ids and inference profiles: `anthropic.claude-…`, `us.amazon.nova-pro-v1:0`, `eu.meta.llama3-…`.
+const VENDOR_PREFIX = /^(?:(?:us|eu|apac|jp|au|global)\.)?(?:anthropic|mistral|deepseek|xai|google|openai|amazon|meta)\./
 
 export function modelCandidates(model: string): string[] {
   let name = model.trim().toLowerCase()
   const out = [name]
   name = name.replace(/^models\//, '').replace(VENDOR_PREFIX, '')
   const slash = name.lastIndexOf('/')
-  if (slash >= 0) name = name.slice(slash + 1)
+  if (slash >= 0) name = name.slice(slash + 1).replace(VENDOR_PREFIX, '') // a Bedrock ARN ends in `inference-profile/us.anthropic.…`
   if (name !== out[0]) out.push(name)
   for (let changed = true; changed;) {
     changed = false
