@@ -4,6 +4,7 @@
  * official `openai` client. Admin calls go to the gateway's admin API.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
@@ -85,3 +86,12 @@ export async function startLogsRig(logsOptions: (dir: string) => LogsOptions = (
 let sequence = 0
 /** A word no other request of the run carries, to search for. */
 export const uniqueWord = (label: string) => `${label}${process.pid}x${++sequence}${Math.random().toString(36).slice(2, 7)}`
+
+/** A port nothing listens on (bound once to learn a free number, then closed). */
+export async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}

@@ -4,13 +4,12 @@
  * spill to disk, and a gateway started later against the real database replays them.
  * Skips visibly without DATABASE_URL. Each run uses schemas of its own and drops only those.
  */
-import { createServer, type AddressInfo } from 'node:net'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresLogStore } from '../../plugins/logs/index.ts'
-import { startLogsRig, uniqueWord } from './helpers.ts'
+import { closedPort, startLogsRig, uniqueWord } from './helpers.ts'
 import { storeSuite } from './store-suite.ts'
 
 const url = process.env.DATABASE_URL
@@ -26,13 +25,9 @@ const schemaFor = (label: string) => {
 
 /** A URL to a port nothing listens on: the database is "down". */
 async function closedPortUrl(): Promise<string> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
   const down = new URL(url!)
   down.hostname = '127.0.0.1'
-  down.port = String(port)
+  down.port = String(await closedPort())
   return down.toString()
 }
 
