@@ -10,6 +10,13 @@
  * connection once full: a few thousand silent sockets would then lock real clients out until they time out.
  * At the cap a new connection instead evicts the oldest one that has no request in progress (never sent one
  * first, then idle keep-alive); only when every connection is busy is the new one refused.
+ *
+ * Draining (shutdown) never closes a keep-alive socket under a request that may be on its way: a load balancer
+ * that picked an idle socket a moment ago has already sent its request, and closing the socket then makes the
+ * balancer answer 502 (it does not resend a POST it has sent). So while draining every response says
+ * `connection: close` and its socket closes once it is written; an idle socket stays open until it carries one
+ * more request, its client closes it, or `keepAliveTimeout` ends it as it would any idle socket (the balancer's
+ * own idle timeout is set shorter, so it closes first: docs/deploy.md).
  */
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http'
@@ -75,8 +82,9 @@ export class ConnectionGuard {
   readonly #busy = new Map<Socket, number>()
   #draining = false
   #warnedAt = -Infinity
+  readonly #whenClosed: Array<() => void> = []
 
-  constructor(server: Server, readonly maxConnections: number, private readonly logger: ConsolaInstance) {
+  constructor(server: Server, readonly maxConnections: number, private readonly logger: ConsolaInstance, private readonly keepAliveTimeout = 5000) {
     server.on('connection', (socket: Socket) => this.#accept(socket))
     // Before srvx's own listener, so a draining response is marked before its headers can be written.
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.#request(req.socket, res))
@@ -92,12 +100,22 @@ export class ConnectionGuard {
   }
 
   /**
-   * Shutdown: sockets with no request in progress are closed now; responses still to be written say
-   * `connection: close`; a socket whose last response ends is closed then, so no connection takes new work.
+   * Shutdown: responses still to be written say `connection: close` and their socket closes once the last one
+   * is out, so no connection takes new work after it. Idle keep-alive sockets are left to `keepAliveTimeout`
+   * (or their client), and so are connections that have not sent a request yet: see the comment at the top.
    */
   drain(): void {
     this.#draining = true
-    for (const socket of [...this.#fresh, ...this.#idle]) socket.destroy()
+    const fresh = [...this.#fresh]
+    if (fresh.length) {
+      setTimeout(() => { for (const socket of fresh) if (this.#fresh.has(socket)) socket.destroy() }, this.keepAliveTimeout).unref()
+    }
+  }
+
+  /** Resolves once no client connection is open. */
+  closed(): Promise<void> {
+    if (this.open === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#whenClosed.push(resolve))
   }
 
   #accept(socket: Socket): void {
@@ -118,6 +136,7 @@ export class ConnectionGuard {
     socket.once('close', () => {
       this.#forget(socket)
       openGauge.set(this.open)
+      if (this.open === 0) for (const resolve of this.#whenClosed.splice(0)) resolve()
     })
   }
 

@@ -3,6 +3,7 @@
  * without dropping in-flight requests, and shuts down gracefully.
  */
 import type { Server as NodeServer } from 'node:http'
+import { Server as NetServer } from 'node:net'
 import { serve, type Server } from 'srvx'
 import type { ConsolaInstance } from 'consola'
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.ts'
@@ -41,7 +42,7 @@ export async function startServer(config: ResolvedConfig, options: GatewayOption
     node: { ...nodeServerOptions(config.server), exclusive: false },
   })
   const nodeServer = server.node!.server as NodeServer
-  const connections = new ConnectionGuard(nodeServer, config.server.maxConnections, logger)
+  const connections = new ConnectionGuard(nodeServer, config.server.maxConnections, logger, config.server.keepAliveTimeout)
   await server.ready()
   warnIfOverFileLimit(config.server.maxConnections, logger)
   const address = server.node?.server?.address()
@@ -77,17 +78,37 @@ export async function startServer(config: ResolvedConfig, options: GatewayOption
     close() {
       closing ??= (async () => {
         gateway.shutdown() // /ready: 503 closing, at once
-        // Idle sockets close now and busy ones once their response is out, so requests stop arriving and the
-        // drain ends when the ones in flight do (kept open, keep-alive sockets fed it new requests until the timeout).
+        // Responses from now on say `connection: close`; idle keep-alive sockets are not closed under a request
+        // that may be on its way (see ConnectionGuard). The drain ends when the requests in flight have finished
+        // and every connection is closed, or at the shutdown timeout.
         connections.drain()
-        const stopped = server.close()
-        await retire(gateway, config.server.shutdownTimeout)
+        const stopped = stopListening(nodeServer)
+        const old = gateway
+        let timer: ReturnType<typeof setTimeout> | undefined
+        await Promise.race([
+          Promise.all([old.pipeline.drained(), connections.closed()]),
+          new Promise((resolve) => { timer = setTimeout(resolve, config.server.shutdownTimeout) }),
+        ])
+        clearTimeout(timer)
+        await old.close()
         nodeServer.closeAllConnections()
         await stopped
+        await server.close() // srvx's own bookkeeping; the listener is already closed
       })()
       return closing
     },
   }
+}
+
+/**
+ * Stops taking new connections and nothing else: Node's http `server.close()` also closes every idle keep-alive
+ * connection at once, the very thing that loses requests already sent on them (see ConnectionGuard).
+ */
+function stopListening(server: NodeServer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve()
+    NetServer.prototype.close.call(server, () => resolve())
+  })
 }
 
 /** Server options the running Node server was created with; the others apply to the next gateway on reload. */

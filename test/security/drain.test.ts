@@ -1,8 +1,10 @@
 /**
- * Shutdown drains and ends: on SIGTERM `/ready` says `closing` at once, idle keep-alive sockets are closed at once,
- * responses still to be written say `connection: close`, a busy socket closes once its response is out, so the
- * drain ends when the requests in flight do (it used to run to `shutdownTimeout` while keep-alive clients kept
- * feeding it). After teardown a request gets 503 `shutting down` in its API's shape.
+ * Shutdown drains and ends: on SIGTERM `/ready` says `closing` at once, responses still to be written say
+ * `connection: close`, a busy socket closes once its response is out. An idle keep-alive socket is not closed
+ * under a request that may already be on its way (a load balancer answers 502 for it: issue 17): a request that
+ * arrives on it is served with `connection: close`, and one that stays idle ends at `keepAliveTimeout`. The drain
+ * ends when the requests in flight and the connections do (it used to run to `shutdownTimeout` while keep-alive
+ * clients kept feeding it). After teardown a request gets 503 `shutting down` in its API's shape.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { Agent, request as httpRequest } from 'node:http'
@@ -17,9 +19,10 @@ import { eventually } from '../helpers/gateway.ts'
 import { openSocket, requestText, type WatchedSocket } from './raw-http.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
-// slow-echo: echo streams one word every 20 ms; shutdownTimeout 5000 ms.
+// slow-echo: echo streams one word every 20 ms; shutdownTimeout 5000 ms, keepAliveTimeout 2000 ms.
 const CONFIG = 'test/configs/slow-echo.config.ts'
 const SHUTDOWN_TIMEOUT_MS = 5000
+const KEEP_ALIVE_TIMEOUT_MS = 2000
 
 const children: ChildProcess[] = []
 const sockets: WatchedSocket[] = []
@@ -71,17 +74,20 @@ function hammer(port: number, agent: Agent) {
 }
 
 describe('SIGTERM on a real process', () => {
-  it('closes idle sockets at once, answers `closing`, takes no new work, and exits as soon as the last stream ends', async () => {
+  it('serves a request that arrives on an idle socket, answers `closing`, takes no new work, and exits once the last stream and idle socket end', async () => {
     const { child, port, output } = await startCli()
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
 
-    // A stream in flight (40 words × 20 ms), an idle keep-alive socket, and keep-alive clients hammering.
+    // A stream in flight (40 words × 20 ms), two idle keep-alive sockets, and keep-alive clients hammering.
     const streaming = await openSocket(port)
     const idle = await openSocket(port)
-    sockets.push(streaming, idle)
+    const quiet = await openSocket(port)
+    sockets.push(streaming, idle, quiet)
     streaming.socket.write(requestText('POST', '/v1/chat/completions', chatBody(words(40), true)))
     idle.socket.write(requestText('POST', '/v1/chat/completions', chatBody('quick')))
+    quiet.socket.write(requestText('POST', '/v1/chat/completions', chatBody('hush')))
     await eventually(() => expect(idle.received()).toContain('"content":"quick"'))
+    await eventually(() => expect(quiet.received()).toContain('"content":"hush"'))
     await eventually(() => expect(streaming.received()).toContain('"w0'))
     const agent = new Agent({ keepAlive: true, maxSockets: 6 })
     const clients = Array.from({ length: 6 }, () => hammer(port, agent))
@@ -93,9 +99,15 @@ describe('SIGTERM on a real process', () => {
     await eventually(() => expect(output()).toContain('SIGTERM: finishing in-flight requests'))
     // Pipelined behind the stream: answered after it, with the state of the moment and `connection: close`.
     streaming.socket.write(requestText('GET', '/ready'))
-
+    // A request on an idle socket after the signal (a balancer's, sent before it knew): served, then closed.
+    const before = idle.received().length
+    idle.socket.write(requestText('POST', '/v1/chat/completions', chatBody('late')))
     await idle.closed
-    expect(streaming.received()).not.toContain('data: [DONE]') // the idle socket closed while the stream went on
+    const late = idle.received().slice(before)
+    expect(late).toMatch(/^HTTP\/1\.1 200 /)
+    expect(late).toMatch(/connection: close/i)
+    expect(late).toContain('"content":"late"')
+    expect(quiet.socket.destroyed).toBe(false) // still open: only its own keep-alive timeout ends it
 
     const closedAfter = await streaming.closed
     const text = streaming.received()
@@ -106,8 +118,11 @@ describe('SIGTERM on a real process', () => {
     expect(ready).toContain('{"status":"closing"}')
     expect(closedAfter).toBeGreaterThan(0)
 
+    await quiet.closed
     expect(await exited).toBe(0)
-    expect(Date.now() - signalledAt).toBeLessThan(SHUTDOWN_TIMEOUT_MS) // it used to run the whole timeout
+    const tookMs = Date.now() - signalledAt
+    expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS) // it used to run the whole timeout
+    expect(tookMs).toBeLessThan(KEEP_ALIVE_TIMEOUT_MS + 1500)
     await Promise.all(clients.map((c) => c.running))
     agent.destroy()
     // Each keep-alive client got at most the request it had in flight plus one answered with `connection: close`.
