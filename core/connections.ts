@@ -100,9 +100,10 @@ export class ConnectionGuard {
   }
 
   /**
-   * Shutdown: responses still to be written say `connection: close` and their socket closes once the last one
-   * is out, so no connection takes new work after it. Idle keep-alive sockets are left to `keepAliveTimeout`
-   * (or their client), and so are connections that have not sent a request yet: see the comment at the top.
+   * Shutdown: responses whose headers are still to be written say `connection: close` and Node closes their
+   * socket once they are out, so no connection takes new work after it. Idle keep-alive sockets (and those whose
+   * response promised keep-alive before the drain) are left to `keepAliveTimeout` or their client, and so are
+   * connections that have not sent a request yet: see the comment at the top.
    */
   drain(): void {
     this.#draining = true
@@ -148,9 +149,10 @@ export class ConnectionGuard {
       const left = (this.#busy.get(socket) ?? 1) - 1
       if (left > 0) return void this.#busy.set(socket, left)
       if (!this.#busy.delete(socket) || socket.destroyed) return
-      // Its response promised keep-alive before the drain began: close it now that it is idle.
-      if (this.#draining) socket.destroySoon()
-      else this.#idle.add(socket)
+      // Idle again, even while draining: a response that promised keep-alive before the drain began lets the
+      // client send its next request the moment this one ends, so the socket is not closed under it (the next
+      // response says `connection: close`). A `connection: close` response's socket is closed by Node.
+      this.#idle.add(socket)
     })
   }
 
