@@ -12,3 +12,4 @@ export { guardrails, type GuardrailsOptions, type GuardrailRule } from './guardr
 export { cache, type CacheOptions } from './cache/index.ts'
 export { otel, type OtelOptions } from './otel/index.ts'
 export { logs, type LogsOptions } from './logs/index.ts'
+export { live, type LiveOptions, type LiveConfig, type LiveSection, type Snapshot } from './live/index.ts'

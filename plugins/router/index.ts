@@ -14,6 +14,7 @@
  */
 import { definePlugin } from '../../core/index.ts'
 import type { PluginContext } from '../../core/index.ts'
+import { liveModelsSection } from './live.ts'
 import { createFallbackHook, type CircuitGate } from './fallback.ts'
 import { parseRouterOptions, type RouterOptions } from './options.ts'
 import { createRouteHook } from './route.ts'
@@ -33,6 +34,7 @@ export const router = definePlugin((input: RouterOptions) => {
     order: -30,
     options: { models: Object.fromEntries([...settings.aliases].map(([name, alias]) => [name, alias.targets.map((t) => t.key)])) },
     setup(gw: PluginContext) {
+      let active = settings
       const stats = new TargetStats(settings.latency.alpha)
       const clock = settings.clock ?? gw.clock
       // Providers register in their own setup: check the aliases once every plugin's setup is done.
@@ -40,14 +42,16 @@ export const router = definePlugin((input: RouterOptions) => {
         const hasProvider = (name: string) => gw.getProvider(name) !== undefined
         for (const line of missingProviderWarnings(settings.aliases.values(), hasProvider)) gw.logger.warn(line)
         for (const line of shadowedGlobWarnings(settings.globs, hasProvider)) gw.logger.warn(line)
+        // With live(): aliases changed at runtime, over the config file's (see live.ts).
+        gw.inject('live')?.section('router', liveModelsSection(input, settings, hasProvider, (next) => { active = next }))
       })
       // Only exact aliases (a glob is not a model name) that something can serve.
-      gw.addModels(() => [...settings.exact.values()].filter((alias) => alias.targets.some((t) => gw.getProvider(t.target.provider))).map((alias) => alias.name))
+      gw.addModels(() => [...active.exact.values()].filter((alias) => alias.targets.some((t) => gw.getProvider(t.target.provider))).map((alias) => alias.name))
       // The breaker's `breakers` service, when present, lets the fallback skip open targets without calling them.
       const gate = (): CircuitGate | undefined => gw.inject('breakers')
       return {
         hooks: {
-          route: createRouteHook(settings, stats, clock, gw),
+          route: createRouteHook(() => active, stats, clock, gw),
           call: createFallbackHook({ fallbackOn: settings.fallbackOn, stats, clock: () => clock, gate }),
         },
       }

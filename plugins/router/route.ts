@@ -13,8 +13,14 @@ import { matchAlias, targetsFor } from './match.ts'
  * requests routed before any reaches `call` still spreads over the targets. The settle function the hook
  * returns frees the slot if the request never got to `call` (a later gate refused it, the client left).
  */
-export function createRouteHook(settings: RouterSettings, stats: TargetStats, clock: Clock, gw: PluginContext) {
-  const fallbackOn = new Map([...settings.aliases].map(([name, alias]) => [name, compileMatchers(alias.fallbackOn)]))
+export function createRouteHook(active: () => RouterSettings, stats: TargetStats, clock: Clock, gw: PluginContext) {
+  // Compiled once per settings object (the config file's, then each live change's).
+  const compiled = new WeakMap<RouterSettings, Map<string, ReturnType<typeof compileMatchers>>>()
+  const fallbackOnOf = (settings: RouterSettings) => {
+    let map = compiled.get(settings)
+    if (!map) compiled.set(settings, (map = new Map([...settings.aliases].map(([name, alias]) => [name, compileMatchers(alias.fallbackOn)]))))
+    return map
+  }
   const turns = new Map<string, number>()
 
   // `provider/model` with a registered provider is a direct address: no glob (not even `*`) takes it.
@@ -25,6 +31,7 @@ export function createRouteHook(settings: RouterSettings, stats: TargetStats, cl
 
   return function route(ctx: RequestContext): Settle | undefined {
     if (ctx.plan.length > 0) return
+    const settings = active()
     const alias = matchAlias(settings, ctx.model, addressesProvider)
     if (!alias) return
 
@@ -39,7 +46,7 @@ export function createRouteHook(settings: RouterSettings, stats: TargetStats, cl
     ctx.plan = orderTargets({ alias, targets, stats, random: () => clock.random(), turn, explore: settings.latency.explore })
     const state: RouterState = (ctx.state.router ??= { skipped: [] })
     state.alias = alias.name
-    state.fallbackOn = fallbackOn.get(alias.name)
+    state.fallbackOn = fallbackOnOf(settings).get(alias.name)
     releaseReservation(state, stats)
     state.reserved = targetKeyOf(ctx.plan[0]!)
     stats.started(state.reserved)

@@ -3,7 +3,7 @@
 // (usage records), so runs never touch each other's data.
 import { defineGatewayConfig } from 'sluice'
 import { echo } from 'sluice/plugins/providers'
-import { governor, keys, usage } from 'sluice/plugins'
+import { governor, keys, live, router, usage } from 'sluice/plugins'
 
 const env = process.env
 const redis = env.REDIS_URL!
@@ -17,6 +17,10 @@ export default defineGatewayConfig({
   plugins: [
     // Streams one word every 10 ms: a request is still in flight when its replica is told to stop.
     echo({ delayMs: 10 }),
+    echo({ name: 'alt' }),
+    router({ models: { 'fleet-model': ['echo/echo-1'] } }),
+    // Live config: snapshots in the run's Postgres schema, announced on the run's Redis channel.
+    live({ postgres: { url: env.DATABASE_URL, schema: env.SLUICE_FLEET_SCHEMA }, redis, channel: `${prefix}:live` }),
     keys({
       redis,
       channel: `${prefix}:keys`,

@@ -138,6 +138,37 @@ describe.skipIf(missing.length > 0)('a fleet of three replicas behind nginx on R
     for (const ms of tookMs) expect(ms).toBeLessThan(1000)
   }, 30_000)
 
+  it('a changed alias is served by every replica within 1 s (live config over Redis pub/sub)', async () => {
+    const providerOf = async (url: string) => {
+      const response = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${keys.load}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'fleet-model', messages: [{ role: 'user', content: 'which' }] }),
+      })
+      await response.text()
+      return response.headers.get('x-sluice-provider')
+    }
+    for (const replica of replicas) expect(await providerOf(replica.url)).toBe('echo')
+    const changed = await fetch(`${nginx.url}/admin/config`, {
+      method: 'PUT', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', 'x-sluice-actor': 'fleet-test' },
+      body: JSON.stringify({ overlay: { router: { models: { 'fleet-model': ['alt/m'] } } } }),
+    })
+    expect(changed.status).toBe(201)
+    const at = performance.now()
+    const tookMs = await Promise.all(replicas.map(async (replica) => {
+      while (performance.now() - at < 5000) {
+        if (await providerOf(replica.url) === 'alt') return performance.now() - at
+        await sleep(20)
+      }
+      return Infinity
+    }))
+    console.info(`[fleet] alias change served by the replicas after ${tookMs.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`)
+    for (const ms of tookMs) expect(ms).toBeLessThan(1000)
+    // A replica restarted later starts on the current version.
+    expect(await replicas[2]!.stop('SIGTERM')).toBe(0)
+    await replicas[2]!.start()
+    expect(await providerOf(replicas[2]!.url)).toBe('alt')
+  }, 60_000)
+
   it('a rolling SIGTERM restart of all three under load fails no client request; one usage record per request', async () => {
     const traffic = load(clientFor(nginx.url, keys.load), 16)
     await sleep(1000)
