@@ -19,6 +19,7 @@ import { keysCli } from './cli.ts'
 import { sha256Hex } from './key-format.ts'
 import { KeyStore } from './key-store.ts'
 import { createInvalidator } from './invalidation.ts'
+import { liveKeysSection } from './live.ts'
 import { keysOptionsSchema, type KeysOptions, type KeysOptionsInput } from './schema.ts'
 
 export type { KeysOptionsInput as KeysPluginOptions } from './schema.ts'
@@ -44,6 +45,8 @@ export const keys = definePlugin((input: KeysOptionsInput = {}): SluicePlugin =>
       })
       const budget = new BudgetGuard(ledger, gw, gw.logger, options.defaultMaxTokens)
       mountAdmin(gw, store, ledger)
+      // With live(): policies of the config file's keys changed at runtime.
+      gw.onReady(() => gw.inject('live')?.section('keys', liveKeysSection(store, options.keys ?? [])))
       if (options.redis) {
         const redis = options.redis
         gw.onStart(async () => {

@@ -11,7 +11,14 @@ import { KeyCache, toCachedKey, type CachedKey } from './key-cache.ts'
 import { formatKey, isKeyId, newKeyId, newSecret, sha256Hex } from './key-format.ts'
 import { noInvalidation, type Invalidator } from './invalidation.ts'
 import type { z } from '../../core/index.ts'
-import type { configKeySchema, CreateKeyInput, KeyRecord, UpdateKeyInput } from './schema.ts'
+import type { configKeySchema, CreateKeyInput, KeyLimits, KeyRecord, UpdateKeyInput } from './schema.ts'
+
+/** A live change to a config-declared key (null: back to none). */
+export interface ConfigKeyPolicy {
+  limits?: KeyLimits | null
+  models?: string[] | null
+  disabled?: boolean
+}
 
 export type ConfigKey = z.output<typeof configKeySchema>
 
@@ -53,19 +60,38 @@ export class KeyStore {
       now: () => this.clock.now(),
       load: (id) => this.read(id),
     })
-    const bootedAt = this.clock.now()
-    for (const declared of options.configKeys ?? []) {
+    this.declared = options.configKeys ?? []
+    this.bootedAt = this.clock.now()
+    this.applyConfigPolicies(undefined)
+  }
+
+  private readonly declared: ConfigKey[]
+  private readonly bootedAt: number
+
+  /**
+   * The config-declared keys, with live changes to their policies (`live()`'s `keys` section) over what the
+   * config file says; undefined puts the file's back. A key switched off is no longer found (401).
+   */
+  applyConfigPolicies(policies: Record<string, ConfigKeyPolicy> | undefined): void {
+    this.configById.clear()
+    this.configByHash.clear()
+    const updatedAt = this.clock.now()
+    for (const declared of this.declared) {
+      const policy = policies?.[declared.name]
+      if (policy?.disabled) continue
+      const models = policy?.models === undefined ? declared.models : policy.models ?? undefined
+      const limits = policy?.limits === undefined ? declared.limits : policy.limits ?? undefined
       const record: KeyRecord = {
         id: CONFIG_ID_PREFIX + declared.name,
         name: declared.name,
         hash: sha256Hex(declared.key),
-        ...(declared.models && { models: declared.models }),
-        ...(declared.limits && { limits: declared.limits }),
+        ...(models && { models }),
+        ...(limits && { limits }),
         ...(declared.budget && { budget: declared.budget }),
         ...(declared.expiresAt !== undefined && { expiresAt: declared.expiresAt }),
         ...(declared.tags && { tags: declared.tags }),
-        createdAt: bootedAt,
-        updatedAt: bootedAt,
+        createdAt: this.bootedAt,
+        updatedAt: policy ? updatedAt : this.bootedAt,
         source: 'config',
       }
       this.configById.set(record.id, record)
@@ -78,9 +104,9 @@ export class KeyStore {
     return this.configByHash.get(tokenHashHex)
   }
 
-  /** Whether `key` is still the current version: a config key, or the object the cache holds (fresh) for its id. */
+  /** Whether `key` is still the current version: the config key as last applied, or the object the cache holds (fresh) for its id. */
   isCurrent(key: CachedKey): boolean {
-    return key.record.source === 'config' || this.cache.peek(key.record.id) === key
+    return key.record.source === 'config' ? this.configByHash.get(key.record.hash) === key : this.cache.peek(key.record.id) === key
   }
 
   /** A stored key by id from this process's cache, when it holds a fresh copy; never reads storage. */

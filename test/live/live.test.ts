@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../../core/config.ts'
 import { createLogger } from '../../core/logger.ts'
 import { startServer, type RunningServer } from '../../core/server.ts'
-import { live, router } from '../../plugins/index.ts'
+import { keys, live, router } from '../../plugins/index.ts'
 import { echo } from '../../plugins/providers/index.ts'
 import { eventually } from '../helpers/gateway.ts'
 
@@ -133,5 +133,31 @@ describe('live()', () => {
     const later = await start(storage)
     expect(await providerOf(later, 'chat')).toBe('b')
     expect((await (await admin(later, 'GET', '/config')).json()).version).toBe(1)
+  })
+
+  it('changes a config key\'s allowed models and switches it off, then gives the config file\'s back', async () => {
+    const token = 'sk-live-config-key-0123456789'
+    const server = await startServer(resolveConfig({
+      server: { port: 0, shutdownTimeout: 2000 },
+      adminKey: ADMIN,
+      plugins: [echo({ name: 'a' }), echo({ name: 'b' }), keys({ keys: [{ name: 'team', key: token, models: ['a/m', 'b/m'] }] }), live()],
+    }), { logger: createLogger('silent'), storage: createStorage() })
+    servers.push(server)
+    const call = async (model: string) => (await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    })).status
+    expect([await call('a/m'), await call('b/m')]).toEqual([200, 200])
+    expect((await (await admin(server, 'GET', '/config')).json()).base.keys).toEqual({ team: { models: ['a/m', 'b/m'] } })
+
+    expect((await admin(server, 'PUT', '/config', { overlay: { keys: { team: { models: ['b/m'] } } } })).status).toBe(201)
+    expect([await call('a/m'), await call('b/m')]).toEqual([403, 200])
+    expect((await admin(server, 'PUT', '/config', { overlay: { keys: { team: { disabled: true } } } })).status).toBe(201)
+    expect(await call('b/m')).toBe(401)
+    const refused = await admin(server, 'PUT', '/config', { overlay: { keys: { stranger: { disabled: true } } } })
+    expect(refused.status).toBe(400)
+    expect((await refused.json()).error.message).toContain('no key named "stranger"')
+    expect((await admin(server, 'POST', '/config/rollback', { to: 0 })).status).toBe(201)
+    expect([await call('a/m'), await call('b/m')]).toEqual([200, 200])
   })
 })
