@@ -130,6 +130,13 @@ const check = defineCommand({
     }
     for (const provider of host.providers.values()) consola.log(`  provider ${provider.name} (${provider.formats.join(', ')})`)
     let failed = false
+    // A service may say something about itself here (live config: the overlay in force over the file).
+    const serviceLines = () => {
+      for (const service of host.services.values()) {
+        const lines = (service as { checkLines?: () => string[] })?.checkLines?.()
+        for (const line of lines ?? []) consola.log(`  ${line}`)
+      }
+    }
     if (args.connect) {
       const storage = await probeStorage(host.options.storage)
       consola.log(`  storage (${config.storage?.driver ?? DEFAULT_STORAGE.driver}): ${storage ?? 'ok'}`)
@@ -138,7 +145,9 @@ const check = defineCommand({
         failed ||= !!error
       }
       failed ||= !!storage
+      serviceLines()
     } else {
+      serviceLines()
       consola.log('  nothing was opened or connected (no databases, no Redis, no files); run `sluice check --connect` to check them')
     }
     await host.close()

@@ -69,6 +69,7 @@ export const live = definePlugin((input: LiveOptions = {}): SluicePlugin => {
         }
         if (options.redis) push = await redisPush(options.redis, options.channel, gw.logger, state.handlers(refresh))
         await refresh()
+        state.started = true
         if (options.checkEveryMs > 0) {
           timer = setInterval(() => void refresh(), options.checkEveryMs)
           timer.unref()

@@ -14,6 +14,8 @@ export class LiveState {
   disabled = new Set<string>()
   #following: Promise<void> | undefined
   #again = false
+  /** Whether the store has been read (onStart ran): `sluice check` without --connect never reads it. */
+  started = false
 
   constructor(private readonly logger: ConsolaInstance) {}
 
@@ -27,7 +29,19 @@ export class LiveState {
       section: (name, handler) => this.section(name, handler),
       current: () => this.current,
       providerDisabled: (name) => this.disabled.has(name),
+      checkLines: () => this.checkLines(),
     }
+  }
+
+  /** For `sluice check`: the live overlay in force over the config file, shown as such. */
+  checkLines(): string[] {
+    if (!this.started) return ['live config: the overlay was not read (run `sluice check --connect` to see the changes in force over this file)']
+    const current = this.current
+    if (!current) return ['live config: version 0, no live changes: the config file alone is in force']
+    return [
+      `live config: version ${current.version} by ${current.actor} at ${current.createdAt}${current.note ? ` (${current.note})` : ''}, in force over this file:`,
+      ...JSON.stringify(current.overlay, null, 2).split('\n').map((line) => `  ${line}`),
+    ]
   }
 
   /** Every section of `overlay` parsed, or an Error naming the section and the reason. */

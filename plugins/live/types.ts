@@ -34,4 +34,6 @@ export interface LiveConfig {
   current(): Snapshot | undefined
   /** Whether a provider was switched off live. */
   providerDisabled(name: string): boolean
+  /** What `sluice check` prints about the overlay. */
+  checkLines(): string[]
 }
