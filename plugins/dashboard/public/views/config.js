@@ -1,6 +1,7 @@
 // Config: what the gateway exposes to plugins. The full plugin list with (redacted) options needs a core
 // accessor that plugins cannot reach yet; until then this shows services, recorder counters and what was seen.
 import { fmt, h, notice, replace } from '../dom.js'
+import { liveConfigPanel } from './config-live.js'
 
 export function mount(root, { api }) {
   const body = h('div', { id: 'config-body' })
@@ -17,6 +18,7 @@ export function mount(root, { api }) {
   function render(config) {
     const services = Object.entries(config.services)
     replace(body,
+      liveConfigPanel(api),
       config.plugins
         ? section('Plugins', table(['Plugin', 'Options'], config.plugins.map((p) => [p.name, h('pre', {}, JSON.stringify(p.options ?? {}, null, 2))])))
         : notice('info', 'The list of loaded plugins and their options is not available to plugins yet; shown below is what the gateway services expose.'),
