@@ -6,7 +6,7 @@
  */
 import client from 'prom-client'
 import type { H3Event } from 'h3'
-import { clusterMetrics, constantTimeEqual, definePlugin, metricsRegistry as registry, parseOptions, presentedKey, z } from '../../core/index.ts'
+import { clusterMetrics, constantTimeEqual, definePlugin, metricsRegistry as registry, parseOptions, presentedKey, replicaId, z } from '../../core/index.ts'
 import type { PluginContext, RequestRecord, SluicePlugin } from '../../core/index.ts'
 import { collectServiceGauges, observeRecord } from './instruments.ts'
 
@@ -16,6 +16,8 @@ const optionsSchema = z.strictObject({
   path: z.string().regex(/^\/[\w\-/.]*$/, 'must be a path like /metrics').optional(),
   /** Process metrics (CPU, memory, event loop lag) from prom-client. */
   defaultMetrics: z.boolean().optional(),
+  /** The `replica` label on every metric: default `SLUICE_REPLICA`, else the host name; false for none. */
+  replica: z.union([z.string().regex(/^[\w.:@-]{1,100}$/, 'use letters, digits and "_.:@-"'), z.literal(false)]).optional(),
 })
 
 export type MetricsPluginOptions = z.input<typeof optionsSchema>
@@ -32,6 +34,9 @@ export const metrics = definePlugin((input: MetricsPluginOptions = {}): SluicePl
       record: (record: RequestRecord) => observeRecord(record),
     },
     setup(gw: PluginContext) {
+      // Each replica is scraped on its own; the label tells them apart once Prometheus holds them all.
+      const replica = options.replica === false ? undefined : options.replica ?? replicaId()
+      registry.setDefaultLabels(replica ? { replica } : {})
       if (options.defaultMetrics !== false && !registry.getSingleMetric('process_cpu_user_seconds_total')) {
         client.collectDefaultMetrics({ register: registry })
       }
