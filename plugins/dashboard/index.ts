@@ -7,9 +7,10 @@
  * percentiles and per-target numbers (see stats.ts).
  */
 import { join } from 'node:path'
-import { definePlugin } from '../../core/index.ts'
-import type { PluginContext, RequestRecord, SluicePlugin } from '../../core/index.ts'
+import { definePlugin, replicaId } from '../../core/index.ts'
+import type { PluginContext, RequestContext, RequestRecord, SluicePlugin } from '../../core/index.ts'
 import { mountDashboardApi } from './api.ts'
+import { Fleet, mountFleetApi } from './fleet.ts'
 import { assetFor, loadAssets, serveAsset } from './assets.ts'
 import { resolveDashboardOptions, type DashboardOptions } from './options.ts'
 import { LiveStats } from './stats.ts'
@@ -23,7 +24,7 @@ export const dashboard = definePlugin((input: DashboardOptions = {}): SluicePlug
 
   return {
     name: 'dashboard',
-    options: { ...options },
+    options: { ...options, ...(options.fleet && { fleet: { ...options.fleet, redis: '(set)' } }) },
     async setup(gw: PluginContext) {
       const stats = new LiveStats(gw.clock.now(), options.maxTargets)
       // The page's own files, read once (no network, no database: `sluice check` may run this).
@@ -32,10 +33,35 @@ export const dashboard = definePlugin((input: DashboardOptions = {}): SluicePlug
       const serve = (event: { url: URL; req: Request }) => serveAsset(assetFor(assets, options.path, event.url.pathname), event.req.headers)
       gw.app.get(options.path, serve)
       gw.app.get(`${options.path}/**`, serve)
-      mountDashboardApi(gw, stats, { shown: { ...options } })
+      const { fleet: fleetSettings, ...shown } = options
+      mountDashboardApi(gw, stats, { shown: { ...shown, ...(fleetSettings && { fleet: { ...fleetSettings, redis: '(set)' } }) } })
+      if (!fleetSettings) {
+        return {
+          // Every record hook sees the final record (usage estimated, cost priced): no ordering needed.
+          hooks: { record: (record: RequestRecord) => stats.observe(record) },
+        }
+      }
+      // Fleet: also count requests in flight (from routing to their record) and share records and heartbeats.
+      let inflight = 0
+      const name = fleetSettings.replica ?? replicaId()
+      const replica = gw.workers.count > 1 ? `${name}#${gw.workers.index}` : name
+      const fleet = new Fleet(fleetSettings, replica, stats, gw.logger, () => ({ inflight, breakers: gw.inject('breakers')?.states() ?? [] }))
+      gw.onStart(() => fleet.start())
+      mountFleetApi(gw, fleet)
       return {
-        // Every record hook sees the final record (usage estimated, cost priced): no ordering needed.
-        hooks: { record: (record: RequestRecord) => stats.observe(record) },
+        hooks: {
+          route(ctx: RequestContext) {
+            if (ctx.state.dashboard) return
+            ctx.state.dashboard = true
+            inflight++
+          },
+          record(record: RequestRecord, ctx: RequestContext) {
+            if (ctx.state.dashboard) inflight--
+            stats.observe(record)
+            fleet.local(record)
+          },
+        },
+        teardown: () => fleet.close(),
       }
     },
   }

@@ -1,4 +1,5 @@
-// The live feed: GET /admin/events read with fetch() and a stream reader (EventSource cannot send the
+// The live feed: GET /admin/dashboard/feed (every replica's records, with dashboard({ fleet })), else GET
+// /admin/events (this process's), read with fetch() and a stream reader (EventSource cannot send the
 // Authorization header). Reconnects with backoff whenever the stream ends or the gateway goes away.
 
 /** Splits SSE text into events; returns the parsed events and the unfinished rest. */
@@ -31,6 +32,7 @@ export function openFeed({ key, onRecord, onLagged, onStatus }) {
   let controller
   let delay = 500
   let timer
+  const paths = ['/admin/dashboard/feed', '/admin/events']
 
   const schedule = (ms, state, detail) => {
     onStatus({ state, detail, retryInMs: ms })
@@ -43,7 +45,7 @@ export function openFeed({ key, onRecord, onLagged, onStatus }) {
     onStatus({ state: 'connecting' })
     let response
     try {
-      response = await fetch('/admin/events', { headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' }, cache: 'no-store', signal: controller.signal })
+      response = await fetch(paths[0], { headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' }, cache: 'no-store', signal: controller.signal })
     } catch {
       if (stopped) return
       delay = Math.min(delay * 2, 5000)
@@ -53,6 +55,10 @@ export function openFeed({ key, onRecord, onLagged, onStatus }) {
       onStatus({ state: 'unauthorized' })
       window.dispatchEvent(new CustomEvent('sluice:unauthorized'))
       return
+    }
+    if (response.status === 404 && paths.length > 1) {
+      paths.shift() // no fleet feed: this process's own
+      return connect()
     }
     if (response.status === 404) {
       // No usage plugin (or no admin API): check again now and then, in case the gateway is restarted with one.

@@ -42,7 +42,7 @@ export function mount(root, { feed }) {
     if (outcome === 'ok' && r.status >= 400) return false
     if (outcome === 'error' && r.status < 400) return false
     if (!filter) return true
-    return [r.requestedModel, r.upstreamModel, r.provider, r.principalName, r.principalId, String(r.status), r.outcome]
+    return [r.requestedModel, r.upstreamModel, r.provider, r.principalName, r.principalId, String(r.status), r.outcome, r.replica]
       .some((field) => field && String(field).toLowerCase().includes(filter))
   }
 
@@ -101,7 +101,7 @@ function row(r) {
   return h('tr', { class: failed ? 'failed' : undefined, dataset: { id: r.id } },
     h('td', { class: 'num' }, fmt.time(r.endedAt ?? r.startedAt)),
     h('td', { class: 'model' }, model ?? '–', r.stream ? h('span', { class: 'tag' }, 'stream') : null),
-    h('td', {}, r.provider ?? '–'),
+    h('td', {}, r.provider ?? '–', r.replica ? h('span', { class: 'muted small replica', title: 'replica that served it' }, ` @ ${r.replica}`) : null),
     h('td', {}, r.principalName ?? r.principalId ?? '–'),
     h('td', {}, h('span', { class: `status ${failed ? 'bad' : 'good'}`, title: r.errorMessage ?? r.outcome }, String(r.status)), failed ? h('span', { class: 'muted small' }, ` ${r.outcome}`) : null),
     h('td', { class: 'num' }, `${fmt.int(r.usage?.inputTokens)} / ${fmt.int(r.usage?.outputTokens)}`, r.usage?.estimated ? h('span', { class: 'muted', title: 'estimated' }, ' ~') : null),

@@ -5,6 +5,7 @@ import { ApiError } from '../api.js'
 import { chart } from '../chart.js'
 import { fmt, h, notice, replace } from '../dom.js'
 import { cacheLine } from './cache-line.js'
+import { fleetPanel } from './fleet-panel.js'
 
 const RANGE_LABELS = { hour: 'Last hour', day: 'Last day', week: 'Last week' }
 const USAGE_GROUP = { hour: 'minute', day: 'hour', week: 'hour' }
@@ -25,7 +26,7 @@ export function mount(root, { api }) {
   const banner = h('div', { class: 'banners' })
   const cards = h('section', { class: 'cards', id: 'overview-cards' })
   const charts = h('section', { class: 'charts' })
-  replace(root, h('div', { class: 'view-head' }, h('h2', {}, 'Overview'), h('div', { class: 'actions' }, controls, refresh)), banner, cacheLine(api), cards, charts)
+  replace(root, h('div', { class: 'view-head' }, h('h2', {}, 'Overview'), h('div', { class: 'actions' }, controls, refresh)), banner, cacheLine(api), fleetPanel(api), cards, charts)
 
   let timer
   let seq = 0
