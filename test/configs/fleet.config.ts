@@ -3,7 +3,7 @@
 // (usage records), so runs never touch each other's data.
 import { defineGatewayConfig } from 'sluice'
 import { echo } from 'sluice/plugins/providers'
-import { governor, keys, live, router, usage } from 'sluice/plugins'
+import { dashboard, governor, keys, live, metrics, router, usage } from 'sluice/plugins'
 
 const env = process.env
 const redis = env.REDIS_URL!
@@ -31,5 +31,8 @@ export default defineGatewayConfig({
     }),
     governor({ store: { redis, prefix: `${prefix}:gov` } }),
     usage({ postgres: { url: env.DATABASE_URL, schema: env.SLUICE_FLEET_SCHEMA }, spillFile: env.SLUICE_FLEET_SPILL }),
+    // Each replica is named by SLUICE_REPLICA (r1, r2, r3): the `replica` label of /metrics and the dashboard's rows.
+    metrics(),
+    dashboard({ fleet: { redis, prefix: `${prefix}:dashboard`, heartbeatMs: 500 } }),
   ],
 })

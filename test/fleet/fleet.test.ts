@@ -169,6 +169,31 @@ describe.skipIf(missing.length > 0)('a fleet of three replicas behind nginx on R
     expect(await providerOf(replicas[2]!.url)).toBe('alt')
   }, 60_000)
 
+  it('one dashboard and one set of metrics: every replica counts the fleet\'s requests and names each replica', async () => {
+    const admin = async (replica: Replica, path: string) => (await fetch(`${replica.url}/admin${path}`, { headers: { authorization: `Bearer ${adminKey}` } })).json()
+    const totals = () => Promise.all(replicas.map(async (r) => (await admin(r, '/dashboard/overview?range=hour')).totals.requests as number))
+    const before = await totals()
+    const client = clientFor(nginx.url, keys.load)
+    const sent = await Promise.all(Array.from({ length: 30 }, (_, i) => chat(client, { stream: i % 2 === 0, words: 3 })))
+    expect(sent.filter((o) => !o.ok)).toEqual([])
+    // Spread over the replicas by nginx, counted by each of them.
+    expect(new Set(sent.map((o) => o.upstream)).size).toBeGreaterThan(1)
+    const deadline = Date.now() + 10_000
+    let after = await totals()
+    while (after.some((n, i) => n - before[i]! < 30) && Date.now() < deadline) {
+      await sleep(100)
+      after = await totals()
+    }
+    expect(after.map((n, i) => n - before[i]!)).toEqual([30, 30, 30])
+    const fleet = await admin(replicas[0]!, '/dashboard/fleet')
+    expect(fleet.replicas.map((r: { replica: string }) => r.replica)).toEqual(['r1', 'r2', 'r3'])
+    for (const replica of replicas) {
+      const text = await (await fetch(`${replica.url}/metrics`)).text()
+      expect(text).toMatch(new RegExp(`^sluice_requests_total\\{[^}]*replica="${replica.name}"`, 'm'))
+    }
+    console.info(`[fleet] dashboard: each replica counted the 30 requests spread over ${new Set(sent.map((o) => o.upstream)).size} replicas`)
+  }, 60_000)
+
   it('a rolling SIGTERM restart of all three under load fails no client request; one usage record per request', async () => {
     const traffic = load(clientFor(nginx.url, keys.load), 16)
     await sleep(1000)
