@@ -16,8 +16,11 @@ const optionsSchema = z.strictObject({
   path: z.string().regex(/^\/[\w\-/.]*$/, 'must be a path like /metrics').optional(),
   /** Process metrics (CPU, memory, event loop lag) from prom-client. */
   defaultMetrics: z.boolean().optional(),
-  /** The `replica` label on every metric: default `SLUICE_REPLICA`, else the host name; false for none. */
-  replica: z.union([z.string().regex(/^[\w.:@-]{1,100}$/, 'use letters, digits and "_.:@-"'), z.literal(false)]).optional(),
+  /**
+   * A `replica` label on every metric: a name; `true` for `SLUICE_REPLICA`, else the host name; `false` for none.
+   * Default: on when `SLUICE_REPLICA` is set (a fleet), else off (sample lines stay as they were).
+   */
+  replica: z.union([z.string().regex(/^[\w.:@-]{1,100}$/, 'use letters, digits and "_.:@-"'), z.boolean()]).optional(),
 })
 
 export type MetricsPluginOptions = z.input<typeof optionsSchema>
@@ -35,7 +38,8 @@ export const metrics = definePlugin((input: MetricsPluginOptions = {}): SluicePl
     },
     setup(gw: PluginContext) {
       // Each replica is scraped on its own; the label tells them apart once Prometheus holds them all.
-      const replica = options.replica === false ? undefined : options.replica ?? replicaId()
+      const replica = typeof options.replica === 'string' ? options.replica
+        : options.replica === true || (options.replica === undefined && process.env.SLUICE_REPLICA) ? replicaId() : undefined
       registry.setDefaultLabels(replica ? { replica } : {})
       if (options.defaultMetrics !== false && !registry.getSingleMetric('process_cpu_user_seconds_total')) {
         client.collectDefaultMetrics({ register: registry })

@@ -1,4 +1,7 @@
-/** `/metrics` names its replica on every sample: `metrics({ replica })`, else SLUICE_REPLICA, else the host name. */
+/**
+ * `/metrics` names its replica on every sample: `metrics({ replica: 'name' })`, or `true` / SLUICE_REPLICA set
+ * (SLUICE_REPLICA, else the host name); without either the samples carry no such label.
+ */
 import { hostname } from 'node:os'
 import { afterAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../../core/config.ts'
