@@ -82,7 +82,6 @@ export class ConnectionGuard {
   readonly #busy = new Map<Socket, number>()
   #draining = false
   #warnedAt = -Infinity
-  readonly #whenClosed: Array<() => void> = []
 
   constructor(server: Server, readonly maxConnections: number, private readonly logger: ConsolaInstance, private readonly keepAliveTimeout = 5000) {
     server.on('connection', (socket: Socket) => this.#accept(socket))
@@ -113,10 +112,12 @@ export class ConnectionGuard {
     }
   }
 
-  /** Resolves once no client connection is open. */
-  closed(): Promise<void> {
-    if (this.open === 0) return Promise.resolve()
-    return new Promise((resolve) => this.#whenClosed.push(resolve))
+  /**
+   * Connections with no request in progress (idle keep-alive, or connected and silent so far): the ones a client
+   * may be sending a request on right now, which a drain must not close under it.
+   */
+  get waiting(): number {
+    return this.#fresh.size + this.#idle.size
   }
 
   #accept(socket: Socket): void {
@@ -137,7 +138,6 @@ export class ConnectionGuard {
     socket.once('close', () => {
       this.#forget(socket)
       openGauge.set(this.open)
-      if (this.open === 0) for (const resolve of this.#whenClosed.splice(0)) resolve()
     })
   }
 

@@ -79,17 +79,17 @@ export async function startServer(config: ResolvedConfig, options: GatewayOption
       closing ??= (async () => {
         gateway.shutdown() // /ready: 503 closing, at once
         // Responses from now on say `connection: close`; idle keep-alive sockets are not closed under a request
-        // that may be on its way (see ConnectionGuard). The drain ends when the requests in flight have finished
-        // and every connection is closed, or at the shutdown timeout.
+        // that may be on its way (see ConnectionGuard). The drain ends when no request is in flight and no
+        // connection is idle (they end by `keepAliveTimeout` or their client), or at the shutdown timeout. A
+        // connection busy with something else (the dashboard's live feed) is ended by the teardown that follows.
         connections.drain()
         const stopped = stopListening(nodeServer)
         const old = gateway
-        let timer: ReturnType<typeof setTimeout> | undefined
-        await Promise.race([
-          Promise.all([old.pipeline.drained(), connections.closed()]),
-          new Promise((resolve) => { timer = setTimeout(resolve, config.server.shutdownTimeout) }),
-        ])
-        clearTimeout(timer)
+        const deadline = Date.now() + config.server.shutdownTimeout
+        await new Promise((resolve) => setImmediate(resolve)) // requests already handed to the gateway get in first
+        while ((old.pipeline.inflight > 0 || connections.waiting > 0) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, Math.max(1, deadline - Date.now()))))
+        }
         await old.close()
         nodeServer.closeAllConnections()
         await stopped
@@ -110,6 +110,9 @@ function stopListening(server: NodeServer): Promise<void> {
     NetServer.prototype.close.call(server, () => resolve())
   })
 }
+
+/** How often a drain looks whether requests and idle connections are done (only while shutting down). */
+const DRAIN_POLL_MS = 25
 
 /** Server options the running Node server was created with; the others apply to the next gateway on reload. */
 const RESTART_ONLY = ['port', 'host', 'maxConnections', 'headersTimeout', 'requestTimeout', 'keepAliveTimeout'] as const

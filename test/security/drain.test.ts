@@ -170,4 +170,32 @@ describe('shutdown, in process', () => {
     await closing
     expect((await ask('/v1/chat/completions', chatBody('later'))).status).toBe(503)
   })
+
+  it('a connection busy with an endless stream of its own (a live feed) does not hold the drain: its teardown ends it', async () => {
+    let ended!: () => void
+    const feedEnded = new Promise<void>((done) => { ended = done })
+    const endless = {
+      name: 'endless',
+      setup(gw: any) {
+        let controller: ReadableStreamDefaultController<Uint8Array> | undefined
+        gw.app.get('/endless', () => new Response(new ReadableStream<Uint8Array>({
+          start(c) { controller = c; c.enqueue(new TextEncoder().encode('tick\n')) },
+        }), { headers: { 'content-type': 'text/plain' } }))
+        return () => { controller?.close(); ended() }
+      },
+    }
+    const server = await startServer(resolveConfig({
+      server: { port: 0, shutdownTimeout: 8000 },
+      storage: { driver: 'memory' },
+      plugins: [echo(), endless],
+    }), { logger: createLogger('silent') })
+    const response = await fetch(`${server.url}/endless`)
+    const reader = response.body!.getReader()
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('tick\n')
+    const started = Date.now()
+    await server.close()
+    await feedEnded
+    expect(Date.now() - started).toBeLessThan(4000) // not the 8 s shutdown timeout
+    expect((await reader.read()).done).toBe(true)
+  })
 })
