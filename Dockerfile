@@ -7,8 +7,7 @@
 # Build stage: better-sqlite3 is compiled here (python3, make and g++ are in the full image), not downloaded.
 FROM node:20.20-bookworm AS deps
 WORKDIR /app
-ENV npm_config_build_from_source=true \
-    npm_config_update_notifier=false \
+ENV npm_config_update_notifier=false \
     npm_config_fund=false \
     npm_config_audit=false
 COPY package.json package-lock.json .prebuild-installrc ./

@@ -3,7 +3,7 @@
  * set-aside rename are serialised per path; a replay first renames the file aside (`<file>.replay-<n>`), so new spills go
  * to a fresh file while the old one is read back in bounded chunks.
  */
-import { appendFileSync, mkdirSync } from 'node:fs'
+import { appendFileSync, closeSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { appendFile, mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
@@ -13,9 +13,13 @@ export interface SpillLine<T = unknown> {
   r: T
 }
 
+export function spillLine(record: unknown, boot: string): string {
+  return JSON.stringify({ b: boot, r: record }) + '\n'
+}
+
 function lines(records: readonly unknown[], boot: string): string {
   let text = ''
-  for (const record of records) text += JSON.stringify({ b: boot, r: record }) + '\n'
+  for (const record of records) text += spillLine(record, boot)
   return text
 }
 
@@ -102,5 +106,71 @@ export async function* readLines(file: string): AsyncGenerator<string> {
     if (rest) yield rest
   } finally {
     await handle.close()
+  }
+}
+
+/**
+ * The write-ahead journal of a `BatchWriter`: every accepted record appended (one write, no fsync) before it waits in
+ * memory, so a process killed outright (`kill -9`) leaves its unwritten records on disk for the next start. Lines
+ * are spill lines; a segment is deleted once every record in it is stored or spilled. A segment another boot left
+ * behind is moved into the replay set (`<file>.replay-…`) at start.
+ */
+export class Journal {
+  #fd: number | undefined
+  #path = ''
+  #lines = 0
+  #seq = 0
+  readonly #sealed: string[] = []
+
+  constructor(readonly spillFile: string, readonly boot: string) {}
+
+  /** Appends one record; throws when the file cannot be written (the caller counts it, the record still queues). */
+  append(record: unknown): void {
+    if (this.#fd === undefined) {
+      mkdirSync(dirname(this.spillFile), { recursive: true })
+      this.#path = `${this.spillFile}.journal-${this.boot}-${++this.#seq}`
+      this.#fd = openSync(this.#path, 'a')
+      this.#lines = 0
+    }
+    writeSync(this.#fd, spillLine(record, this.boot))
+    this.#lines++
+  }
+
+  /** Closes the current segment: everything in it was accepted before now. */
+  seal(): void {
+    if (this.#fd === undefined) return
+    closeSync(this.#fd)
+    this.#fd = undefined
+    this.#sealed.push(this.#path)
+  }
+
+  /** Deletes sealed segments (call once every record accepted before the seal is stored or spilled). */
+  dropSealed(): void {
+    for (const path of this.#sealed.splice(0)) {
+      try {
+        unlinkSync(path)
+      } catch {}
+    }
+  }
+
+  get open(): boolean {
+    return this.#fd !== undefined && this.#lines > 0
+  }
+
+  /** Moves journal segments that other boots left behind (a killed process) into the replay set; how many. */
+  static async adoptLeftovers(spillFile: string, boot: string, suffix: string): Promise<number> {
+    const prefix = `${basename(spillFile)}.journal-`
+    let names: string[]
+    try {
+      names = await readdir(dirname(spillFile))
+    } catch {
+      return 0
+    }
+    let adopted = 0
+    for (const name of names) {
+      if (!name.startsWith(prefix) || name.startsWith(`${prefix}${boot}-`)) continue
+      await rename(join(dirname(spillFile), name), `${spillFile}.replay-${suffix}-${name.slice(prefix.length)}`).then(() => adopted++, () => {})
+    }
+    return adopted
   }
 }

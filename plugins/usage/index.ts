@@ -57,6 +57,7 @@ export const usage = definePlugin((input: UsageOptionsInput = {}): SluicePlugin 
         queueSize: options.queueSize,
         batchSize: options.batchSize,
         flushIntervalMs: options.flushIntervalMs,
+        journal: options.journal,
         clock: gw.clock,
         logger: gw.logger,
         onStored: (records) => spend.noteStored(records),

@@ -28,6 +28,11 @@ export const usageOptionsSchema = z.strictObject({
   batchSize: z.number().int().min(1).max(10_000).optional(),
   flushIntervalMs: z.number().int().min(1).max(60_000).optional(),
   spillFile: z.string().min(1).optional(),
+  /**
+   * Journal every record beside the spill file before it waits for its batch (one write per request, no fsync), so
+   * a process killed outright (`kill -9`, OOM) loses no record: the next start replays it. Default true.
+   */
+  journal: z.boolean().optional(),
   /** Per-model prices in USD per 1M tokens; keys are `model`, `provider/model` or `provider/*`. */
   prices: z.record(z.string().min(1), priceSchema).optional(),
   /** Per-model capabilities (the most output tokens per answer, whether it takes reasoning controls); keys as for `prices`. */
@@ -46,6 +51,7 @@ export interface ResolvedUsageOptions {
   batchSize: number
   flushIntervalMs: number
   spillFile: string
+  journal: boolean
   prices: Record<string, { input: number; output: number; cachedInput?: number }>
   models: Record<string, { maxOutputTokens?: number; reasoning?: boolean }>
   feedBufferSize: number
@@ -81,6 +87,7 @@ export function resolveUsageOptions(input: unknown, env: NodeJS.ProcessEnv = pro
     batchSize: options.batchSize ?? DEFAULTS.batchSize[store],
     flushIntervalMs: options.flushIntervalMs ?? DEFAULTS.flushIntervalMs,
     spillFile: options.spillFile ?? DEFAULTS.spillFile,
+    journal: options.journal ?? true,
     prices: options.prices ?? {},
     models: options.models ?? {},
     feedBufferSize: options.feedBufferSize ?? DEFAULTS.feedBufferSize,

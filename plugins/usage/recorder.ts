@@ -25,6 +25,8 @@ export interface RecorderOptions {
   logger: ConsolaInstance
   /** Records this process accepted, once they are in the store (written or replayed). */
   onStored?: (records: RequestRecord[]) => void
+  /** Write-ahead journal of accepted records (see BatchWriterOptions.journal). */
+  journal?: boolean
 }
 
 export type RecorderStats = BatchWriterStats & { subscribers: number }
