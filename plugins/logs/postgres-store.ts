@@ -5,6 +5,7 @@
  */
 import pg from 'pg'
 import type { ConsolaInstance } from 'consola'
+import { migratePostgres } from '../../core/index.ts'
 import type { LogEntry } from './entry.ts'
 import { SCHEMA_NAME, type RetentionPolicy } from './options.ts'
 import {
@@ -79,27 +80,7 @@ export function createPostgresLogStore(options: PostgresLogStoreOptions): LogSto
   const select = COLUMNS.map((column) => (column === 'entry' ? 'entry::jsonb' : column === 'search' ? SEARCH_VECTOR : column)).join(', ')
   const insert = `INSERT INTO ${table} (${stored}) SELECT ${select} FROM unnest(${params}) AS batch(${COLUMNS.join(', ')}) ON CONFLICT (id) DO NOTHING`
 
-  async function migrate() {
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sluice.logs.${schema}.${name}`])
-      if (schema !== 'public') await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
-      await client.query(`CREATE TABLE IF NOT EXISTS ${versionTable} (version INTEGER NOT NULL)`)
-      const { rows } = await client.query(`SELECT MAX(version) AS version FROM ${versionTable}`)
-      const steps = postgresLogMigrations(table, name)
-      for (let version = (rows[0]?.version ?? 0) + 1; version <= steps.length; version++) {
-        for (const statement of steps[version - 1]!) await client.query(statement)
-        await client.query(`INSERT INTO ${versionTable} (version) VALUES ($1)`, [version])
-      }
-      await client.query('COMMIT')
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      throw error
-    } finally {
-      client.release()
-    }
-  }
+  const migrate = () => migratePostgres(pool, { lock: `sluice.logs.${schema}.${name}`, schema, versionTable, steps: postgresLogMigrations(table, name) })
 
   function ensureOpen(): Promise<void> {
     opened ??= migrate().catch((error) => {

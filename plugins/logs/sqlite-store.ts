@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { migrateSqlite } from '../../core/index.ts'
 import type { LogEntry } from './entry.ts'
 import type { RetentionPolicy } from './options.ts'
 import {
@@ -56,17 +57,6 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
   let db: Database.Database | undefined
   let insertMany: ((rows: EntryRow[]) => number) | undefined
 
-  function migrate(database: Database.Database) {
-    database.exec('CREATE TABLE IF NOT EXISTS request_logs_schema_version (version INTEGER NOT NULL)')
-    database.transaction(() => {
-      const row = database.prepare('SELECT MAX(version) AS version FROM request_logs_schema_version').get() as { version: number | null }
-      for (let version = (row.version ?? 0) + 1; version <= SQLITE_LOG_MIGRATIONS.length; version++) {
-        for (const statement of SQLITE_LOG_MIGRATIONS[version - 1]!) database.exec(statement)
-        database.prepare('INSERT INTO request_logs_schema_version (version) VALUES (?)').run(version)
-      }
-    }).immediate()
-  }
-
   function connection(): Database.Database {
     if (db) return db
     mkdirSync(dirname(options.file), { recursive: true })
@@ -76,7 +66,7 @@ export function createSqliteLogStore(options: SqliteLogStoreOptions): LogStore {
       opened.pragma('auto_vacuum = INCREMENTAL')
       opened.pragma('journal_mode = WAL')
       opened.pragma('synchronous = NORMAL')
-      migrate(opened)
+      migrateSqlite(opened, 'request_logs_schema_version', SQLITE_LOG_MIGRATIONS)
       const insert = opened.prepare(INSERT)
       const index = opened.prepare('INSERT INTO request_logs_fts (rowid, search) VALUES (?, ?)')
       insertMany = opened.transaction((rows: EntryRow[]) => {

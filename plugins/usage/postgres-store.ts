@@ -5,6 +5,7 @@
  */
 import pg from 'pg'
 import type { ConsolaInstance } from 'consola'
+import { migratePostgres } from '../../core/index.ts'
 import type { RequestRecord } from '../../core/index.ts'
 import { COLUMNS, LEGACY_CLIENT_ID_ROWS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
 
@@ -105,28 +106,7 @@ export function createPostgresStore(options: PostgresStoreOptions): UsageStore {
   // A named statement is parsed once per connection.
   const insertName = `sluice_usage_insert_${schema}`
 
-  async function migrate() {
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sluice.usage.${schema}`])
-      if (schema !== 'public') await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
-      await client.query(`CREATE TABLE IF NOT EXISTS ${versionTable} (version INTEGER NOT NULL)`)
-      const { rows } = await client.query(`SELECT MAX(version) AS version FROM ${versionTable}`)
-      const current = rows[0]?.version ?? 0
-      const steps = postgresMigrations(table)
-      for (let version = current + 1; version <= steps.length; version++) {
-        for (const statement of steps[version - 1]!) await client.query(statement)
-        await client.query(`INSERT INTO ${versionTable} (version) VALUES ($1)`, [version])
-      }
-      await client.query('COMMIT')
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      throw error
-    } finally {
-      client.release()
-    }
-  }
+  const migrate = () => migratePostgres(pool, { lock: `sluice.usage.${schema}`, schema, versionTable, steps: postgresMigrations(table) })
 
   function ensureOpen(): Promise<void> {
     opened ??= migrate().catch((error) => {

@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { migrateSqlite } from '../../core/index.ts'
 import type { RequestRecord } from '../../core/index.ts'
 import { COLUMNS, LEGACY_CLIENT_ID_ROWS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
 
@@ -71,18 +72,6 @@ export function createSqliteStore(options: SqliteStoreOptions): UsageStore {
   let db: Database.Database | undefined
   let insertMany: ((records: RequestRecord[]) => number) | undefined
 
-  function migrate(database: Database.Database) {
-    database.exec('CREATE TABLE IF NOT EXISTS usage_schema_version (version INTEGER NOT NULL)')
-    database.transaction(() => {
-      const row = database.prepare('SELECT MAX(version) AS version FROM usage_schema_version').get() as { version: number | null }
-      const current = row.version ?? 0
-      for (let version = current + 1; version <= SQLITE_MIGRATIONS.length; version++) {
-        for (const statement of SQLITE_MIGRATIONS[version - 1]!) database.exec(statement)
-        database.prepare('INSERT INTO usage_schema_version (version) VALUES (?)').run(version)
-      }
-    }).immediate()
-  }
-
   function connection(): Database.Database {
     if (db) return db
     mkdirSync(dirname(options.file), { recursive: true })
@@ -90,7 +79,7 @@ export function createSqliteStore(options: SqliteStoreOptions): UsageStore {
     try {
       opened.pragma('journal_mode = WAL')
       opened.pragma('synchronous = NORMAL')
-      migrate(opened)
+      migrateSqlite(opened, 'usage_schema_version', SQLITE_MIGRATIONS)
       const statement = opened.prepare(INSERT)
       insertMany = opened.transaction((records: RequestRecord[]) => {
         let inserted = 0
