@@ -1,5 +1,5 @@
 /** `logs()` options: validated at config load, one clear line per mistake. */
-import { ConfigError, parseOptions, z } from '../../core/index.ts'
+import { ConfigError, parseOptions, redactOptions, z } from '../../core/index.ts'
 
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
@@ -133,17 +133,5 @@ export function resolveLogsOptions(input: unknown, env: NodeJS.ProcessEnv = proc
 
 /** The options as `sluice check` and the dashboard show them: no database password, no redaction patterns. */
 export function displayOptions(options: ResolvedLogsOptions): Record<string, unknown> {
-  const shown: Record<string, unknown> = { ...options, redact: options.redact.length }
-  if (options.postgres) shown.postgres = { ...options.postgres, url: maskUrl(options.postgres.url) }
-  return shown
-}
-
-function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '[redacted]'
-  }
+  return redactOptions({ ...options, redact: options.redact.length })
 }

@@ -1,6 +1,6 @@
 /** `usage()` options: validated at config load, one clear line per mistake. */
 import { ConfigError } from '../../core/index.ts'
-import { parseOptions, z } from '../../core/index.ts'
+import { parseOptions, redactOptions, z } from '../../core/index.ts'
 import { SCHEMA_NAME } from './postgres-store.ts'
 
 const usd = z.number().finite().nonnegative()
@@ -96,17 +96,5 @@ export function resolveUsageOptions(input: unknown, env: NodeJS.ProcessEnv = pro
 
 /** The options as `sluice check` shows them: credentials in the database URL masked. */
 export function displayOptions(options: ResolvedUsageOptions): Record<string, unknown> {
-  const shown: Record<string, unknown> = { ...options }
-  if (options.postgres) shown.postgres = { ...options.postgres, url: maskUrl(options.postgres.url) }
-  return shown
-}
-
-function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '[redacted]'
-  }
+  return redactOptions({ ...options })
 }
