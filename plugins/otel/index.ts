@@ -17,6 +17,7 @@ import type { Attempt, CallNext, PluginContext, ProviderResponse, RequestContext
 import { createTracerProvider, shutdownTracerProvider } from './export.ts'
 import { describeOtelOptions, parseOtelOptions, type OtelOptions } from './options.ts'
 import { OtelStats, type DropReason, type OtelStatsSnapshot } from './stats.ts'
+import { providerNameOf } from './semconv.ts'
 import { RequestTrace, type ProviderInfo, type TraceSettings } from './trace.ts'
 
 export type { OtelOptions, OtelStatsSnapshot }
@@ -35,6 +36,8 @@ declare module '../../core/index.ts' {
 
 /** `ctx.state.otel` holds the request's RequestTrace; other plugins may read its `traceId`. */
 const STATE = 'otel'
+/** One handlers object for every request: the trace is found in the context the observer is handed. */
+const observeHandlers: StreamHandlers = { observe: (delta, ctx) => (ctx.state[STATE] as RequestTrace).observe(delta) }
 /** At most one warning about lost spans per this many ms. */
 const WARN_EVERY_MS = 60_000
 
@@ -86,8 +89,7 @@ export const otel = definePlugin((input: OtelOptions = {}): SluicePlugin => {
           },
           stream(ctx: RequestContext): StreamHandlers | undefined {
             const trace = ctx.state[STATE] as RequestTrace | undefined
-            if (!trace?.recording) return undefined
-            return { observe: (delta) => trace.observe(delta) }
+            return trace?.recording ? observeHandlers : undefined
           },
           record(record: RequestRecord, ctx: RequestContext) {
             // A request a gate refused before `limit` gets its server span now, from its record's times.
@@ -106,7 +108,7 @@ function providerInfo(gw: PluginContext): (name: string) => ProviderInfo {
   return (name) => {
     let info = known.get(name)
     if (info) return info
-    info = { name }
+    info = { name, genAiName: name }
     const baseURL = gw.plugins().find((plugin) => plugin.name === name)?.options?.baseURL
     if (typeof baseURL === 'string') {
       try {
@@ -115,6 +117,7 @@ function providerInfo(gw: PluginContext): (name: string) => ProviderInfo {
         info.port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80
       } catch {}
     }
+    info.genAiName = providerNameOf(name, info.host)
     known.set(name, info)
     return info
   }
