@@ -4,16 +4,23 @@
  * CPU per request of each (the receiver's own work included in `otel`), their difference and ratio — far steadier
  * on a busy machine than bench/otel.ts, and what `node --cpu-prof` is pointed at to see where the time goes.
  *
- *   node --import jiti/register bench/micro-otel.ts [stream|json] [requests] [rounds]
+ * With `--base <path of another checkout's plugins/otel/index.ts>`, a third gateway runs that version of the
+ * plugin in the same rounds, for a before/after A/B in one process (`otel ÷ base`).
+ *
+ *   node --import jiti/register bench/micro-otel.ts [stream|json] [requests] [rounds] [--base ../main/plugins/otel/index.ts]
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { resolve } from 'node:path'
 import { createGateway, definePlugin } from '../core/index.ts'
 import { otel } from '../plugins/otel/index.ts'
 
-const mode = process.argv[2] === 'json' ? 'json' : 'stream'
-const requests = Number(process.argv[3] ?? 5_000)
-const rounds = Number(process.argv[4] ?? 7)
+const baseAt = process.argv.indexOf('--base')
+const basePath = baseAt > 0 ? process.argv[baseAt + 1] : undefined
+const args = baseAt > 0 ? process.argv.filter((_, i) => i !== baseAt && i !== baseAt + 1) : process.argv
+const mode = args[2] === 'json' ? 'json' : 'stream'
+const requests = Number(args[3] ?? 5_000)
+const rounds = Number(args[4] ?? 7)
 
 const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`
 const usageChunk = `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench', choices: [], usage: { prompt_tokens: 12, completion_tokens: 10, total_tokens: 22 } })}\n\n`
@@ -90,16 +97,31 @@ async function main() {
   const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
   const off = await createGateway({ storage: { driver: 'memory' }, logLevel: 'silent', plugins: [mock()] } as any)
   const on = await createGateway({ storage: { driver: 'memory' }, logLevel: 'silent', plugins: [mock(), otel({ endpoint, scheduledDelayMs: 200 }), probePlugin()] } as any)
-  for (let i = 0; i < 2_000; i++) { await once(off); await once(on); if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve)) } // warm-up (JIT)
+  const baseOtel = basePath ? ((await import(resolve(basePath))) as typeof import('../plugins/otel/index.ts')).otel : undefined
+  const base = baseOtel ? await createGateway({ storage: { driver: 'memory' }, logLevel: 'silent', plugins: [mock(), baseOtel({ endpoint, scheduledDelayMs: 200 })] } as any) : undefined
+  for (let i = 0; i < 2_000; i++) { // warm-up (JIT)
+    await once(off)
+    await once(on)
+    if (base) await once(base)
+    if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve))
+  }
   const offs: number[] = []
   const ons: number[] = []
+  const bases: number[] = []
   for (let r = 0; r < rounds; r++) {
     offs.push(await round(off))
+    if (base) bases.push(await round(base))
     ons.push(await round(on))
   }
   const [a, b] = [median(offs), median(ons)]
   console.log(`${mode}, ${rounds} rounds × ${requests}: off ${offs.map((v) => v.toFixed(1)).join(' ')}; otel ${ons.map((v) => v.toFixed(1)).join(' ')} µs CPU/request`)
   console.log(`  median off ${a.toFixed(1)} µs, otel ${b.toFixed(1)} µs: otel costs ${(b - a).toFixed(1)} µs/request, otel ÷ off = ${(b / a).toFixed(2)}  (${exports} exports received)`)
+  if (base) {
+    const c = median(bases)
+    const pairs = bases.map((v, i) => ons[i]! / v)
+    console.log(`  base ${bases.map((v) => v.toFixed(1)).join(' ')}: median ${c.toFixed(1)} µs, costs ${(c - a).toFixed(1)} µs/request; otel ÷ base = ${(b / c).toFixed(2)} (per-round ratios ${pairs.map((v) => v.toFixed(2)).join(' ')}, median ${median(pairs).toFixed(2)})`)
+    await base.close()
+  }
   console.log(`  otel stats: ${JSON.stringify(probe.gw?.inject('otel')?.stats())}`)
   await off.close()
   await on.close()
