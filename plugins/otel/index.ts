@@ -17,7 +17,6 @@ import type { Attempt, CallNext, PluginContext, ProviderResponse, RequestContext
 import { createTracerProvider, shutdownTracerProvider } from './export.ts'
 import { describeOtelOptions, parseOtelOptions, type OtelOptions } from './options.ts'
 import { OtelStats, type DropReason, type OtelStatsSnapshot } from './stats.ts'
-import { providerNameOf } from './semconv.ts'
 import { RequestTrace, type ProviderInfo, type TraceSettings } from './trace.ts'
 
 export type { OtelOptions, OtelStatsSnapshot }
@@ -36,8 +35,6 @@ declare module '../../core/index.ts' {
 
 /** `ctx.state.otel` holds the request's RequestTrace; other plugins may read its `traceId`. */
 const STATE = 'otel'
-/** One handlers object for every request: the trace is found in the context the observer is handed. */
-const observeHandlers: StreamHandlers = { observe: (delta, ctx) => (ctx.state[STATE] as RequestTrace).observe(delta) }
 /** At most one warning about lost spans per this many ms. */
 const WARN_EVERY_MS = 60_000
 
@@ -89,7 +86,8 @@ export const otel = definePlugin((input: OtelOptions = {}): SluicePlugin => {
           },
           stream(ctx: RequestContext): StreamHandlers | undefined {
             const trace = ctx.state[STATE] as RequestTrace | undefined
-            return trace?.recording ? observeHandlers : undefined
+            if (!trace?.recording) return undefined
+            return { observe: (delta) => trace.observe(delta) }
           },
           record(record: RequestRecord, ctx: RequestContext) {
             // A request a gate refused before `limit` gets its server span now, from its record's times.
@@ -108,7 +106,7 @@ function providerInfo(gw: PluginContext): (name: string) => ProviderInfo {
   return (name) => {
     let info = known.get(name)
     if (info) return info
-    info = { name, genAiName: name }
+    info = { name }
     const baseURL = gw.plugins().find((plugin) => plugin.name === name)?.options?.baseURL
     if (typeof baseURL === 'string') {
       try {
@@ -117,7 +115,6 @@ function providerInfo(gw: PluginContext): (name: string) => ProviderInfo {
         info.port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80
       } catch {}
     }
-    info.genAiName = providerNameOf(name, info.host)
     known.set(name, info)
     return info
   }

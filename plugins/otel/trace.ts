@@ -5,10 +5,7 @@
  * Times come from the gateway's clock and every span is ended in the `record` hook, after the response is
  * over: the request path only starts spans and notes times.
  */
-import {
-  ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, isSpanContextValid, trace,
-  type Attributes, type Context, type Span, type SpanContext, type TextMapGetter, type Tracer,
-} from '@opentelemetry/api'
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapSetter, trace, type Attributes, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api'
 import { W3CTraceContextPropagator, millisToHrTime } from '@opentelemetry/core'
 import { GatewayError } from '../../core/index.ts'
 import type { Attempt, RequestContext, RequestRecord, StreamDelta, Target } from '../../core/index.ts'
@@ -16,7 +13,7 @@ import { OutputCollector, inputContent } from './content.ts'
 import { requestParams } from './params.ts'
 import {
   ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_PATH,
-  GEN_AI, SLUICE, operationOf,
+  GEN_AI, SLUICE, operationOf, providerNameOf,
 } from './semconv.ts'
 
 const propagator = new W3CTraceContextPropagator()
@@ -31,8 +28,6 @@ export interface ProviderInfo {
   name: string
   host?: string
   port?: number
-  /** `gen_ai.provider.name` (from `providerNameOf`, worked out once per provider rather than per span). */
-  genAiName: string
 }
 
 export interface TraceSettings {
@@ -100,7 +95,7 @@ export class RequestTrace {
     const provider = this.settings.provider(target.provider)
     const attributes: Attributes = {
       [GEN_AI.operationName]: this.#operation,
-      [GEN_AI.providerName]: provider.genAiName,
+      [GEN_AI.providerName]: providerNameOf(provider.name, provider.host),
       [GEN_AI.requestModel]: target.model,
       [SLUICE.provider]: target.provider,
       [SLUICE.attempt]: attempt.number,
@@ -110,7 +105,7 @@ export class RequestTrace {
     const startedAt = this.settings.now()
     const span = this.settings.tracer.startSpan(`${this.#operation} ${target.model}`, { kind: SpanKind.CLIENT, startTime: millisToHrTime(startedAt), attributes }, this.#parent)
     const headers: Record<string, string> = { ...attempt.headers }
-    injectContext(span.spanContext(), headers)
+    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter)
     const entry: AttemptSpan = { span, number: attempt.number, target, startedAt, answered: false }
     this.#attempts.push(entry)
     return { attempt: { ...attempt, headers }, span: entry }
@@ -121,8 +116,8 @@ export class RequestTrace {
     entry.endedAt = this.settings.now()
     entry.answered = true
     if (!entry.span.isRecording()) return
-    if (this.ctx.stream) entry.span.setAttributes({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: status, [GEN_AI.responseTimeToFirstChunk]: (entry.endedAt - entry.startedAt) / 1000 })
-    else entry.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
+    entry.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
+    if (this.ctx.stream) entry.span.setAttribute(GEN_AI.responseTimeToFirstChunk, (entry.endedAt - entry.startedAt) / 1000)
   }
 
   /** The attempt failed (an upstream error, a timeout, an open circuit). */
@@ -156,16 +151,13 @@ export class RequestTrace {
 
   /** The request is over: the final attributes, then every span ends (off the request path). */
   finish(record: RequestRecord): void {
-    let end = record.endedAt
-    for (const entry of this.#attempts) if (entry.endedAt !== undefined && entry.endedAt > end) end = entry.endedAt
+    const end = Math.max(record.endedAt, ...this.#attempts.map((a) => a.endedAt ?? 0))
     const answering = this.#answering(record)
-    // The same response attributes go on the SERVER span and on the attempt that answered.
-    const response = answering !== undefined || record.cached === true ? this.#responseAttributes(record) : undefined
-    if (this.recording) this.#describeServer(record, response)
+    if (this.recording) this.#describeServer(record, answering !== undefined || record.cached === true)
     for (const entry of this.#attempts) {
       if (entry === answering) {
         if (entry.span.isRecording()) {
-          entry.span.setAttributes(response!)
+          entry.span.setAttributes(this.#responseAttributes(record))
           // The upstream answered, then failed mid-stream (a dropped connection, an idle timeout).
           if (record.status >= 500) {
             entry.span.setAttribute(ATTR_ERROR_TYPE, record.outcome)
@@ -191,8 +183,8 @@ export class RequestTrace {
     return undefined
   }
 
-  /** `response`: an attempt (or the cache) gave the answer, so its response attributes apply. */
-  #describeServer(record: RequestRecord, response: Attributes | undefined): void {
+  /** `answered`: an attempt (or the cache) gave the answer, so the response attributes apply. */
+  #describeServer(record: RequestRecord, answered: boolean): void {
     const server = this.server
     const model = record.requestedModel
     if (model) server.updateName(`${this.#operation} ${model}`)
@@ -205,7 +197,7 @@ export class RequestTrace {
     if (model) attributes[GEN_AI.requestModel] = model
     if (record.provider) {
       const provider = this.settings.provider(record.provider)
-      attributes[GEN_AI.providerName] = provider.genAiName
+      attributes[GEN_AI.providerName] = providerNameOf(provider.name, provider.host)
       attributes[SLUICE.provider] = record.provider
     }
     if (record.principalId) attributes[SLUICE.principal] = record.principalId
@@ -213,7 +205,7 @@ export class RequestTrace {
     if (record.costUSD !== undefined) attributes[SLUICE.costUsd] = record.costUSD
     const skipped = (this.ctx.state.router as { skipped?: string[] } | undefined)?.skipped
     if (skipped?.length) attributes[SLUICE.skippedTargets] = [...skipped]
-    if (response) Object.assign(attributes, response)
+    if (answered) Object.assign(attributes, this.#responseAttributes(record))
     if (this.#firstChunkAt !== undefined && this.ctx.stream) attributes[GEN_AI.responseTimeToFirstChunk] = Math.max(0, this.#firstChunkAt - record.startedAt) / 1000
     if (this.settings.captureContent) this.#content(attributes)
     if (record.status >= 400) {
@@ -272,16 +264,6 @@ function describeError(error: unknown): { type: string; status?: number; message
   }
   const name = (error as Error)?.name
   return { type: name === 'AbortError' ? 'cancelled' : name || 'Error' }
-}
-
-/**
- * What `W3CTraceContextPropagator.inject` writes for the span (`traceparent`, and `tracestate` when there is
- * one), without the context object and setter it would need per attempt.
- */
-function injectContext(context: SpanContext, headers: Record<string, string>): void {
-  if (!isSpanContextValid(context)) return
-  headers.traceparent = `00-${context.traceId}-${context.spanId}-0${Number(context.traceFlags || TraceFlags.NONE).toString(16)}`
-  if (context.traceState) headers.tracestate = context.traceState.serialize()
 }
 
 function pathOf(url: string): string {
