@@ -19,7 +19,7 @@ export {
 } from './failure.ts'
 export { readOutput, deltasOf, collectDeltas } from './view.ts'
 export { BatchWriter, type BatchStore, type BatchWriterOptions, type BatchWriterStats } from './batch-writer.ts'
-export { migratePostgres, migrateSqlite, type Migrations, type PostgresMigration } from './migrations.ts'
+export { migrateOnce, migratePostgres, migrateSqlite, type Migrations, type PostgresMigration } from './migrations.ts'
 export { estimateInputTokens, estimateBodyTokens, outputTokenLimit, TOKENS_PER_MEDIA } from './estimate.ts'
 export { requestedOutputTokens } from './formats/limits.ts'
 export { UpstreamResponse } from './upstream-response.ts'

@@ -60,3 +60,12 @@ export async function migratePostgres(pool: PostgresPool, { lock, schema, versio
     client.release()
   }
 }
+
+/** `migrate` run once for every caller; after a failure (the database down) the next call tries again. */
+export function migrateOnce(migrate: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined
+  return () => (done ??= migrate().catch((error) => {
+    done = undefined
+    throw error
+  }))
+}

@@ -1,5 +1,5 @@
 /** The shape of one request log entry: what the record says, the attempts, and (when captured) the content. */
-import type { InboundApi, RequestRecord, Usage } from '../../core/index.ts'
+import type { RequestRecord } from '../../core/index.ts'
 
 /** One upstream attempt, as the `call` chain made it (retries and fallbacks each add one). */
 export interface AttemptEntry {
@@ -44,30 +44,8 @@ export interface ResponseContent {
   finishReason?: string
 }
 
-export interface LogEntry {
-  id: string
-  clientRequestId?: string
-  startedAt: number
-  endedAt: number
-  api: InboundApi
-  stream: boolean
-  requestedModel: string
-  provider?: string
-  upstreamModel?: string
-  principalId?: string
-  principalName?: string
-  tags?: Record<string, string>
-  status: number
-  outcome: string
-  errorMessage?: string
-  usage: Usage
-  latencyMs: number
-  ttfbMs?: number
-  costUSD?: number
-  cached?: boolean
-  savedUSD?: number
-  /** How many upstream attempts were made (the record's count). */
-  attempts: number
+/** The record's fields (copied, the error message redacted), then what only the log keeps. */
+export interface LogEntry extends RequestRecord {
   attemptList: AttemptEntry[]
   /** Targets skipped because their circuit was open (the router says which). */
   skipped?: string[]

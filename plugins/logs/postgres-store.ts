@@ -5,7 +5,7 @@
  */
 import pg from 'pg'
 import type { ConsolaInstance } from 'consola'
-import { migratePostgres } from '../../core/index.ts'
+import { migrateOnce, migratePostgres } from '../../core/index.ts'
 import type { LogEntry } from './entry.ts'
 import { SCHEMA_NAME, type RetentionPolicy } from './options.ts'
 import {
@@ -73,22 +73,13 @@ export function createPostgresLogStore(options: PostgresLogStoreOptions): LogSto
     allowExitOnIdle: true,
   })
   pool.on('error', (error) => options.logger?.warn('logs store (postgres) connection error:', error.message))
-  let opened: Promise<void> | undefined
   let ended = false
   const params = TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')
   const stored = COLUMNS.map((column) => (column === 'search' ? 'search_vector' : column)).join(', ')
   const select = COLUMNS.map((column) => (column === 'entry' ? 'entry::jsonb' : column === 'search' ? SEARCH_VECTOR : column)).join(', ')
   const insert = `INSERT INTO ${table} (${stored}) SELECT ${select} FROM unnest(${params}) AS batch(${COLUMNS.join(', ')}) ON CONFLICT (id) DO NOTHING`
 
-  const migrate = () => migratePostgres(pool, { lock: `sluice.logs.${schema}.${name}`, schema, versionTable, steps: postgresLogMigrations(table, name) })
-
-  function ensureOpen(): Promise<void> {
-    opened ??= migrate().catch((error) => {
-      opened = undefined
-      throw error
-    })
-    return opened
-  }
+  const ensureOpen = migrateOnce(() => migratePostgres(pool, { lock: `sluice.logs.${schema}.${name}`, schema, versionTable, steps: postgresLogMigrations(table, name) }))
 
   return {
     kind: 'postgres',

@@ -5,7 +5,7 @@
  */
 import pg from 'pg'
 import type { ConsolaInstance } from 'consola'
-import { migratePostgres } from '../../core/index.ts'
+import { migrateOnce, migratePostgres } from '../../core/index.ts'
 import type { RequestRecord } from '../../core/index.ts'
 import { COLUMNS, LEGACY_CLIENT_ID_ROWS, groupExpression, isTimeGroup, recordValues, type UsageQuery, type UsageRow, type UsageStore } from './store.ts'
 
@@ -100,21 +100,12 @@ export function createPostgresStore(options: PostgresStoreOptions): UsageStore {
   })
   // An idle client losing its connection emits here; without a listener it would crash the process.
   pool.on('error', (error) => options.logger?.warn('usage store (postgres) connection error:', error.message))
-  let opened: Promise<void> | undefined
   let ended = false
   const insert = insertStatement(table)
   // A named statement is parsed once per connection.
   const insertName = `sluice_usage_insert_${schema}`
 
-  const migrate = () => migratePostgres(pool, { lock: `sluice.usage.${schema}`, schema, versionTable, steps: postgresMigrations(table) })
-
-  function ensureOpen(): Promise<void> {
-    opened ??= migrate().catch((error) => {
-      opened = undefined
-      throw error
-    })
-    return opened
-  }
+  const ensureOpen = migrateOnce(() => migratePostgres(pool, { lock: `sluice.usage.${schema}`, schema, versionTable, steps: postgresMigrations(table) }))
 
   return {
     kind: 'postgres',
