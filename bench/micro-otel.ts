@@ -13,6 +13,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { createGateway, definePlugin } from '../core/index.ts'
+import { inProcessMock } from './lib/in-process-answer.ts'
 import { otel } from '../plugins/otel/index.ts'
 
 const baseAt = process.argv.indexOf('--base')
@@ -21,37 +22,6 @@ const args = baseAt > 0 ? process.argv.filter((_, i) => i !== baseAt && i !== ba
 const mode = args[2] === 'json' ? 'json' : 'stream'
 const requests = Number(args[3] ?? 5_000)
 const rounds = Number(args[4] ?? 7)
-
-const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`
-const usageChunk = `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench', choices: [], usage: { prompt_tokens: 12, completion_tokens: 10, total_tokens: 22 } })}\n\n`
-const streamChunks = [
-  Buffer.from(chunk({ role: 'assistant', content: '' }, null)),
-  Buffer.from('The quick brown fox jumps over the lazy dog .'.split(' ').map((w) => chunk({ content: w + ' ' }, null)).join('')),
-  Buffer.from(chunk({}, 'stop') + usageChunk + 'data: [DONE]\n\n'),
-]
-const body = { id: 'chatcmpl-bench', object: 'chat.completion', created: 1_700_000_000, model: 'bench', choices: [{ index: 0, message: { role: 'assistant', content: 'The quick brown fox jumps over the lazy dog.' }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 10, total_tokens: 22 } }
-const text = JSON.stringify(body)
-
-async function* chunks(): AsyncGenerator<Uint8Array> {
-  for (const c of streamChunks) yield c
-}
-
-const mock = definePlugin(() => ({
-  name: 'mock',
-  options: { baseURL: 'http://127.0.0.1:9/v1' },
-  setup(gw: any) {
-    gw.registerProvider({
-      name: 'mock',
-      formats: ['openai-chat'],
-      async call(request: any) {
-        const headers = new Headers({ 'content-type': request.stream ? 'text/event-stream' : 'application/json' })
-        return request.stream
-          ? { status: 200, headers, format: 'openai-chat', stream: chunks() }
-          : { status: 200, headers, format: 'openai-chat', body: JSON.parse(text), text }
-      },
-    })
-  },
-}))
 
 /** Reads the otel service's counters at the end (that the spans really went out). */
 const probe: { gw?: any } = {}
@@ -95,10 +65,10 @@ async function main() {
   })
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
   const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
-  const off = await createGateway({ storage: { driver: 'memory' }, logLevel: 'silent', plugins: [mock()] } as any)
-  const on = await createGateway({ storage: { driver: 'memory' }, logLevel: 'silent', plugins: [mock(), otel({ endpoint, scheduledDelayMs: 200 }), probePlugin()] } as any)
+  const off = await createGateway({ storage: { driver: 'memory' }, logLevel: 'silent', plugins: [inProcessMock()] } as any)
+  const on = await createGateway({ storage: { driver: 'memory' }, logLevel: 'silent', plugins: [inProcessMock(), otel({ endpoint, scheduledDelayMs: 200 }), probePlugin()] } as any)
   const baseOtel = basePath ? ((await import(resolve(basePath))) as typeof import('../plugins/otel/index.ts')).otel : undefined
-  const base = baseOtel ? await createGateway({ storage: { driver: 'memory' }, logLevel: 'silent', plugins: [mock(), baseOtel({ endpoint, scheduledDelayMs: 200 })] } as any) : undefined
+  const base = baseOtel ? await createGateway({ storage: { driver: 'memory' }, logLevel: 'silent', plugins: [inProcessMock(), baseOtel({ endpoint, scheduledDelayMs: 200 })] } as any) : undefined
   for (let i = 0; i < 2_000; i++) { // warm-up (JIT)
     await once(off)
     await once(on)
