@@ -16,9 +16,14 @@ const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 /**
  * The gateway's own id for a request. Records are keyed by it, so a client cannot collide with (or pre-empt)
  * another request's record by reusing an id.
+ *
+ * 32 hex digits: the time in milliseconds (12) and 80 random bits (20), like a UUIDv7. Time-ordered ids land at
+ * the right edge of the usage tables' primary-key index instead of a random page: an insert into SQLite cost 18.3
+ * µs of CPU with random ids and 8.1 µs with these (`node --import jiti/register bench/request-ids.ts`).
  */
 export function newRequestId(): string {
-  return `req_${crypto.randomUUID().replaceAll('-', '')}`
+  const random = crypto.randomUUID() // its first and last groups (8 + 12 digits) are wholly random
+  return `req_${Date.now().toString(16).padStart(12, '0')}${random.slice(0, 8)}${random.slice(24)}`
 }
 
 /** The client's own correlation id (`x-client-request-id`, or `x-request-id`) when it is a sane token. */

@@ -39,7 +39,10 @@ const plugins: SluicePlugin[] = [
     ...(process.env.BENCH_UPSTREAM_CONNECTIONS && { connections: Number(process.env.BENCH_UPSTREAM_CONNECTIONS) }),
   }),
 ]
+// BENCH_PLUGINS=keys,usage keeps only those (to measure what each plugin costs).
+const only = process.env.BENCH_PLUGINS?.split(',')
 for (const [folder, name, options] of wanted) {
+  if (only && !only.includes(name)) continue
   const factory = await load(folder, name)
   if (!factory || (name === 'keys' && !benchKey)) {
     skipped.push(name)
