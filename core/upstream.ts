@@ -10,6 +10,7 @@
  * and the gateway's throughput is bound by exactly this per-request CPU. Nothing here needs ofetch's
  * conveniences (retries belong to the retry plugin).
  */
+import { EventEmitter } from 'node:events'
 import { Agent, request } from 'undici'
 import { GatewayError } from './errors.ts'
 import { UpstreamResponse } from './upstream-response.ts'
@@ -72,11 +73,29 @@ export function retryAfterSeconds(headers: Headers, now = Date.now()): number | 
 }
 
 /**
+ * What aborts one upstream request. undici takes an EventEmitter as its `signal` (`aborted`, `reason` and an
+ * `abort` event); on Node 20 that costs a fraction of an AbortController, whose AbortSignal is an EventTarget
+ * (`createAbortSignal` and the EventTarget listener calls were ~5 % of a request's CPU in the minimal pipeline's
+ * profile, half of it this controller's).
+ */
+class UpstreamAbort extends EventEmitter {
+  aborted = false
+  reason: unknown = undefined
+
+  abort(reason: unknown): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.reason = reason
+    this.emit('abort')
+  }
+}
+
+/**
  * One request's deadlines: a total timer and a first-byte timer that becomes the idle timer once bytes flow.
- * One AbortController per request, linked to the client's signal (cheaper than AbortSignal.any on Node 20).
+ * One abort per request, linked to the client's signal (cheaper than AbortSignal.any on Node 20).
  */
 class Deadlines {
-  readonly controller = new AbortController()
+  readonly controller = new UpstreamAbort()
   #timer: ReturnType<typeof setTimeout> | undefined
   #total: ReturnType<typeof setTimeout> | undefined
   #phase: 'firstByte' | 'idle' = 'firstByte'
@@ -91,9 +110,6 @@ class Deadlines {
     this.#timer = setTimeout(() => this.#expire(this.#phase), timeouts.firstByte)
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal
-  }
 
   #expire(kind: keyof Timeouts) {
     this.controller.abort(new DeadlineError(kind, this.timeouts[kind]))
@@ -123,8 +139,8 @@ class Deadlines {
   explain(error: unknown): unknown {
     this.clear()
     if (GatewayError.is(error)) return error
-    const reason = this.controller.signal.reason
-    if (this.controller.signal.aborted) return reason instanceof DeadlineError ? timeoutError(reason.kind, reason.ms) : reason ?? error
+    const reason = this.controller.reason
+    if (this.controller.aborted) return reason instanceof DeadlineError ? timeoutError(reason.kind, reason.ms) : reason ?? error
     return isNetworkError(error) ? connectionError(error, this.timeouts) : error
   }
 }
@@ -194,7 +210,7 @@ export function createUpstreamClient(options: UpstreamClientOptions) {
         method: req.method ?? 'POST',
         body: payload,
         headers: { ...baseHeaders, ...req.headers, 'content-type': 'application/json', accept: req.stream ? req.streamType ?? 'text/event-stream' : 'application/json' },
-        signal: deadlines.signal,
+        signal: deadlines.controller,
         dispatcher: agent,
       })
     } catch (error) {
