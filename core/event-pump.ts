@@ -8,11 +8,11 @@
  * plugin edits deltas, or the provider streamed deltas): upstream events are decoded into deltas, edited, and
  * encoded in the client's format. Observers get deltas on either path.
  *
- * The body is a Node Readable rather than a web ReadableStream: srvx pipes it straight into the socket, and on
- * Node 20 each web stream costs a transferable wrapper and a promise per chunk (~6 % of a streamed request's CPU
- * in `npm run bench -- --profile --config minimal --stream`: makeTransferable 3.7 %, web streams 2.2 %).
+ * The body is neither a web ReadableStream nor a Node Readable but an object srvx pipes into the socket (see
+ * `body`): on Node 20 each web stream costs a transferable wrapper and a promise per chunk (~6 % of a streamed
+ * request's CPU in `npm run bench -- --profile --config minimal --stream`), a Readable a `stream.pipeline`.
  */
-import { Readable } from 'node:stream'
+import type { Writable } from 'node:stream'
 import { GatewayError } from './errors.ts'
 import { applyUsage, codecFor, isUsageOnlyChunk } from './formats/index.ts'
 import type { SSEFrame, StreamDecoder, StreamEncoder, TranslateInfo, WireCodec } from './formats/index.ts'
@@ -28,6 +28,26 @@ export interface PumpOwner {
   readonly ctx: Context
   now(): number
   finish(status: number, outcome: string, errorMessage?: string): void
+}
+
+/** A body srvx pipes into the response itself (see `EventPump.body`). */
+export interface PipeSource {
+  pipe(dest: Writable): Writable
+  abort(): void
+  destroy(): void
+}
+
+/** Resolves once `dest` can take more bytes, or is gone. */
+function drained(dest: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      dest.off('drain', done)
+      dest.off('close', done)
+      resolve()
+    }
+    dest.on('drain', done)
+    dest.on('close', done)
+  })
 }
 
 export class EventPump {
@@ -52,7 +72,6 @@ export class EventPump {
   #rewritten = false
   /** Whether the last chunk ended on a line break (no event or character left half-way). */
   #cleanBoundary = true
-  #pulling: Promise<void> | undefined
   #ended = false
   #wrote = false
   /** A failure before any byte was produced: the Exchange answers it as an error response instead. */
@@ -98,37 +117,52 @@ export class EventPump {
     return this.#earlyError
   }
 
-  body(): Readable {
-    const pump = this
-    return new Readable({
-      read() {
-        if (pump.#flushQueue(this)) return
-        pump.#pulling ??= pump.#pull().finally(() => {
-          pump.#pulling = undefined
-          pump.#flushQueue(this)
-        })
+  /**
+   * The response body for srvx: an object with `pipe`, which srvx hands the socket to directly. A Node Readable
+   * would go through `stream.pipeline`, which makes an AbortController per response and an AbortError when it
+   * ends (~5 % of a streamed request's CPU with the Readable's own machinery). `destroy`/`abort` are how srvx (or
+   * a web Response made from this body) says the client is gone before the piping started or while it runs.
+   */
+  body(): PipeSource {
+    return {
+      pipe: (dest) => {
+        void this.#pipeTo(dest)
+        return dest
       },
-      destroy(error, callback) {
-        // Destroyed before the end: the client went away (or the socket failed). Stop the upstream at once.
-        if (!pump.#ended) {
-          pump.#ended = true
-          pump.#stopUpstream()
-          pump.#owner.finish(CLIENT_CLOSED, 'client_abort', 'client closed the stream')
-        }
-        callback(error)
-      },
-    })
+      abort: () => this.#clientGone(),
+      destroy: () => this.#clientGone(),
+    }
   }
 
-  /** Hands queued bytes to the Readable (and its end once the pump ended); true when it pushed anything. */
-  #flushQueue(out: Readable): boolean {
-    if (this.#queue.length === 0) {
-      if (this.#ended && !out.readableEnded) out.push(null)
-      return this.#ended
+  /** Writes each pull's bytes in one write (the last with the end), waiting for 'drain' when the socket is full. */
+  async #pipeTo(dest: Writable): Promise<void> {
+    dest.once('close', () => this.#clientGone()) // after our end() this finds the pump ended and does nothing
+    dest.on('error', () => this.#clientGone())
+    while (!dest.destroyed) {
+      const bytes = this.#takeQueued()
+      if (this.#ended) {
+        dest.end(bytes)
+        return
+      }
+      if (bytes && !dest.write(bytes)) await drained(dest)
+      else if (!bytes) await this.#pull()
     }
-    for (const bytes of this.#queue.splice(0)) out.push(bytes)
-    if (this.#ended) out.push(null)
-    return true
+    this.#clientGone()
+  }
+
+  /** The bytes queued so far as one buffer (undefined when none). */
+  #takeQueued(): Uint8Array | undefined {
+    const queue = this.#queue
+    if (queue.length <= 1) return queue.pop()
+    return Buffer.concat(queue.splice(0))
+  }
+
+  /** The client went away (or the socket failed) before the end: stop the upstream at once. */
+  #clientGone() {
+    if (this.#ended) return
+    this.#ended = true
+    this.#stopUpstream()
+    this.#owner.finish(CLIENT_CLOSED, 'client_abort', 'client closed the stream')
   }
 
   #stopUpstream() {
