@@ -253,16 +253,41 @@ export class Pipeline implements ExchangeHost {
   /**
    * The request is over: complete its record off the hot path, then count it out — so `drained()` also means
    * every record hook has been called (a shutdown never tears a recorder down before it saw the last records).
+   * The records finished in one turn of the event loop are completed together in the next (one immediate).
    */
   finished(ctx: Context, status: number, outcome: string, errorMessage?: string): void {
     const record = recordOf(ctx, status, outcome, this.now(), errorMessage)
-    setImmediate(() => {
-      this.#finalize(record, ctx)
-        .catch((error) => this.logger.error('finishing a record failed:', (error as Error)?.message ?? error))
-        .finally(() => {
-          if (--this.#inflight === 0) for (const resolve of this.#drained.splice(0)) resolve()
-        })
-    })
+    if (this.#finishing.push({ record, ctx }) === 1) setImmediate(this.#finishAll)
+  }
+
+  #finishing: Array<{ record: RequestRecord; ctx: Context }> = []
+
+  #finishAll = (): void => {
+    const batch = this.#finishing
+    this.#finishing = []
+    for (const { record, ctx } of batch) this.#finalize(record, ctx)
+  }
+
+  #countOut = (): void => {
+    if (--this.#inflight === 0) for (const resolve of this.#drained.splice(0)) resolve()
+  }
+
+  /** Usage completed and priced once; reservations settled; then every record hook sees the same record. */
+  #finalize(record: RequestRecord, ctx: Context): void {
+    const failed = (error: unknown) => { this.logger.error('finishing a record failed:', (error as Error)?.message ?? error) }
+    const recordIt = () => {
+      this.#runRecordHooks(record, ctx)
+      this.#logLine(record)
+    }
+    let pending: Promise<void> | undefined
+    try {
+      pending = finalizeRecord(record, ctx, this.#host.services, this.logger)
+      if (!pending) recordIt()
+    } catch (error) {
+      failed(error)
+    }
+    if (pending) pending.then(recordIt).catch(failed).finally(this.#countOut)
+    else this.#countOut()
   }
 
   /** Waits (up to `timeoutMs`) for record hooks that returned promises to settle. */
@@ -274,13 +299,6 @@ export class Pipeline implements ExchangeHost {
       new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs) }),
     ])
     clearTimeout(timer)
-  }
-
-  /** Usage completed and priced once; reservations settled; then every record hook sees the same record. */
-  async #finalize(record: RequestRecord, ctx: Context): Promise<void> {
-    await finalizeRecord(record, ctx, this.#host.services, this.logger)
-    this.#runRecordHooks(record, ctx)
-    this.#logLine(record)
   }
 
   #runRecordHooks(record: RequestRecord, ctx: Context): void {
