@@ -49,8 +49,9 @@ export interface BatchWriterOptions<T> {
   /** Capitalised noun for metric help texts (`Usage` → "Usage records by what happened to them"). */
   label?: string
   /**
-   * Append each item to a write-ahead journal beside the spill file as it is accepted (one write, no fsync), so a
-   * process killed outright loses none: the next start replays what it had not stored. Default false.
+   * Append each item to a write-ahead journal beside the spill file as it is accepted (no fsync; the items of one
+   * synchronous run in one write), so a process killed outright loses none: the next start replays what it had
+   * not stored. Default false.
    */
   journal?: boolean
 }
@@ -110,7 +111,7 @@ export class BatchWriter<T extends { id: string }> {
   constructor(options: BatchWriterOptions<T>) {
     this.#options = { maxRetryMs: 30_000, closeTimeoutMs: 10_000, label: options.name, ...options }
     this.#metrics = instruments(options.name, this.#options.label)
-    this.#journal = options.journal ? new Journal(options.spillFile, this.boot) : undefined
+    this.#journal = options.journal ? new Journal(options.spillFile, this.boot, this.#journalWrote) : undefined
   }
 
   /** Opens the store (a failure is an outage, not a crash) and replays spill files a previous run left. */
@@ -228,13 +229,17 @@ export class BatchWriter<T extends { id: string }> {
   }
 
   #journalAppend(record: T) {
-    try {
-      this.#journal!.append(record)
+    this.#journal!.append(record)
+  }
+
+  /** A journal write failed (said once until one succeeds again) or succeeded. */
+  #journalWrote = (error?: unknown) => {
+    if (error === undefined) {
       this.#journalFailed = false
-    } catch (error) {
-      if (!this.#journalFailed) this.#options.logger.warn(`${this.#options.name} journal not writable (${(error as Error)?.message}): records are still queued, but a killed process would lose its unwritten ones`)
-      this.#journalFailed = true
+      return
     }
+    if (!this.#journalFailed) this.#options.logger.warn(`${this.#options.name} journal not writable (${(error as Error)?.message}): records are still queued, but a killed process would lose its unwritten ones`)
+    this.#journalFailed = true
   }
 
   /** Everything accepted so far is stored or on its way to the spill file: the journal's segments can go. */

@@ -110,34 +110,52 @@ export async function* readLines(file: string): AsyncGenerator<string> {
 }
 
 /**
- * The write-ahead journal of a `BatchWriter`: every accepted record appended (one write, no fsync) before it waits in
- * memory, so a process killed outright (`kill -9`) leaves its unwritten records on disk for the next start. Lines
- * are spill lines; a segment is deleted once every record in it is stored or spilled. A segment another boot left
- * behind is moved into the replay set (`<file>.replay-…`) at start.
+ * The write-ahead journal of a `BatchWriter`: every accepted record appended (no fsync) before it waits in memory,
+ * so a process killed outright (`kill -9`) leaves its unwritten records on disk for the next start. The records
+ * appended in one synchronous run (the pipeline finishes a loop turn's records together) go out in one write at
+ * its end, before any I/O callback can run. Lines are spill lines; a segment is deleted once every record in it is
+ * stored or spilled. A segment another boot left behind is moved into the replay set (`<file>.replay-…`) at start.
  */
 export class Journal {
   #fd: number | undefined
   #path = ''
   #lines = 0
   #seq = 0
+  #pending = ''
   readonly #sealed: string[] = []
 
-  constructor(readonly spillFile: string, readonly boot: string) {}
+  /** `onWrite` hears of each write: `undefined` when it succeeded, the error when the file could not be written. */
+  constructor(readonly spillFile: string, readonly boot: string, readonly onWrite: (error?: unknown) => void = () => {}) {}
 
-  /** Appends one record; throws when the file cannot be written (the caller counts it, the record still queues). */
+  /** Appends one record (written with the others of this synchronous run, in a microtask). */
   append(record: unknown): void {
-    if (this.#fd === undefined) {
-      mkdirSync(dirname(this.spillFile), { recursive: true })
-      this.#path = `${this.spillFile}.journal-${this.boot}-${++this.#seq}`
-      this.#fd = openSync(this.#path, 'a')
-      this.#lines = 0
-    }
-    writeSync(this.#fd, spillLine(record, this.boot))
+    if (!this.#pending) queueMicrotask(this.#flush)
+    this.#pending += spillLine(record, this.boot)
     this.#lines++
+  }
+
+  #flush = (): void => {
+    const text = this.#pending
+    if (!text) return
+    this.#pending = ''
+    try {
+      if (this.#fd === undefined) {
+        mkdirSync(dirname(this.spillFile), { recursive: true })
+        this.#path = `${this.spillFile}.journal-${this.boot}-${++this.#seq}`
+        this.#fd = openSync(this.#path, 'a')
+      }
+      writeSync(this.#fd, text)
+    } catch (error) {
+      this.onWrite(error)
+      return
+    }
+    this.onWrite()
   }
 
   /** Closes the current segment: everything in it was accepted before now. */
   seal(): void {
+    this.#flush()
+    this.#lines = 0
     if (this.#fd === undefined) return
     closeSync(this.#fd)
     this.#fd = undefined
@@ -153,8 +171,9 @@ export class Journal {
     }
   }
 
+  /** Records were appended since the last seal. */
   get open(): boolean {
-    return this.#fd !== undefined && this.#lines > 0
+    return this.#lines > 0
   }
 
   /** Moves journal segments that other boots left behind (a killed process) into the replay set; how many. */
