@@ -1,4 +1,5 @@
 /** The per-request context every hook receives, and the record a finished request leaves behind. */
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { GatewayError } from './errors.ts'
 import { codecFor } from './formats/index.ts'
 import { HeaderBag } from './headers.ts'
@@ -6,6 +7,16 @@ import type { UrlFields } from './inbound.ts'
 import type {
   InboundApi, Principal, RequestContext, RequestRecord, RequestView, Settle, Target, Usage,
 } from './types.ts'
+
+interface NodeExchange {
+  req: IncomingMessage
+  res: ServerResponse
+}
+
+/** srvx's test for a client that left while its request was still arriving (or failed). */
+function isClientGone(req: IncomingMessage): boolean {
+  return req.aborted || !!req.errored || (req.destroyed && !req.complete)
+}
 
 export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: false }
@@ -60,17 +71,54 @@ export class Context implements RequestContext {
   #input: RequestView | undefined
   #bodyRead: Promise<Record<string, unknown>> | undefined
 
+  #signal: AbortSignal | undefined
+
   constructor(
     readonly id: string,
     readonly request: Request,
     readonly api: InboundApi,
-    readonly signal: AbortSignal,
+    /** The client's signal; when absent, the request's own, made on first use. */
+    signal: AbortSignal | undefined,
     readonly startedAt: number,
     private readonly loadBody: BodyLoader,
     /** What the API carries in the URL (Gemini's model and stream flag). */
     readonly urlFields?: UrlFields,
   ) {
     this.clientRequestId = clientRequestIdOf(request)
+    this.#signal = signal
+  }
+
+  get signal(): AbortSignal {
+    return (this.#signal ??= this.request.signal)
+  }
+
+  get clientGone(): boolean {
+    const node = this.#node()
+    if (!node) return this.signal.aborted
+    return isClientGone(node.req) || (node.res.destroyed && !node.res.writableEnded)
+  }
+
+  onClientGone(listener: () => void): () => void {
+    const node = this.#node()
+    if (!node) {
+      const signal = this.signal
+      signal.addEventListener('abort', listener, { once: true })
+      return () => signal.removeEventListener('abort', listener)
+    }
+    // What srvx's own signal listens to, without the AbortController it makes per request.
+    const { req, res } = node
+    const onClose = () => {
+      if (req.errored || !res.writableEnded) listener()
+    }
+    res.once('close', onClose)
+    return () => res.off('close', onClose)
+  }
+
+  /** The Node request and response behind a served request, while no signal was asked for (else the signal rules). */
+  #node(): NodeExchange | undefined {
+    if (this.#signal) return undefined
+    const node = (this.request as { runtime?: { node?: NodeExchange } }).runtime?.node
+    return node?.req && node.res ? node : undefined
   }
 
   readBody(): Promise<Record<string, unknown>> {

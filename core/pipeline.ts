@@ -24,7 +24,7 @@ import { shapedFor } from './view.ts'
 import { readRequestShape, type UrlFields } from './inbound.ts'
 import type { PluginHost } from './host.ts'
 import { estimateInputTokens } from './estimate.ts'
-import type { CallNext, Clock, InboundApi, Principal, ProviderResponse, RequestContext, RequestRecord, Services, Target, WireFormat } from './types.ts'
+import type { CallNext, Clock, InboundApi, Principal, ProviderRequest, ProviderResponse, RequestContext, RequestRecord, Services, Target, WireFormat } from './types.ts'
 
 /** consola's level for `info`. */
 const LOG_INFO = 3
@@ -84,7 +84,7 @@ export class Pipeline implements ExchangeHost {
   }
 
   #context(request: Request, api: InboundApi, urlFields?: UrlFields): Context {
-    return new Context(newRequestId(), request, api, request.signal, this.#clock.now(), this.#loadBody, urlFields)
+    return new Context(newRequestId(), request, api, undefined, this.#clock.now(), this.#loadBody, urlFields)
   }
 
   async handle(request: Request, api: InboundApi, urlFields?: UrlFields): Promise<Response> {
@@ -187,7 +187,7 @@ export class Pipeline implements ExchangeHost {
   /** The innermost `call`: one request to the attempt's provider, in the best format it speaks. */
   #innermost(ctx: Context): CallNext {
     return async (attempt) => {
-      if (ctx.signal.aborted) throw ctx.signal.reason ?? new DOMException('aborted', 'AbortError')
+      if (ctx.clientGone) throw ctx.signal.reason ?? new DOMException('aborted', 'AbortError')
       const { target } = attempt
       const provider = this.#host.providers.get(target.provider)
       if (!provider) throw new GatewayError(404, `no provider named "${target.provider}" is configured`, { type: 'invalid_request_error', code: 'model_not_found' })
@@ -201,7 +201,11 @@ export class Pipeline implements ExchangeHost {
 
       ctx.attempts++
       ctx.target = target
-      const response = asUpstreamResponse(await provider.call({ ctx, target, body, format, stream: ctx.stream, signal: ctx.signal, timeouts: target.timeouts ?? {}, headers: attempt.headers }))
+      const request: ProviderRequest = {
+        ctx, target, body, format, stream: ctx.stream, timeouts: target.timeouts ?? {}, headers: attempt.headers,
+        get signal() { return ctx.signal }, // made only for a provider that reads it (core's link with `ctx.onClientGone`)
+      }
+      const response = asUpstreamResponse(await provider.call(request))
       if (!isSuccess(response)) {
         discard(response) // an error that came with a stream: cancel it, or the upstream request leaks
         throw upstreamError(response)

@@ -228,8 +228,15 @@ export interface RequestContext {
   principal?: Principal
   /** Ordered targets; the `call` chain tries them. Set by `route`. */
   plan: Target[]
-  /** Fires when the client disconnects (or the gateway gives up on the request). */
+  /** Fires when the client disconnects (or the gateway gives up on the request). Made on first use. */
   readonly signal: AbortSignal
+  /** Whether the client went away before its answer was complete (no AbortSignal made to find out). */
+  readonly clientGone: boolean
+  /**
+   * Calls `listener` once if the client goes away before its answer is complete; returns the unlink. What the
+   * core links upstream requests with: on Node 20 it costs a fraction of `signal` (no AbortController per request).
+   */
+  onClientGone(listener: () => void): () => void
   usage: Usage
   /** Set by a gate (auth/route/limit) to answer without calling upstream. */
   response?: Response

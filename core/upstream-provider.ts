@@ -3,7 +3,7 @@
  * client per provider, a Provider registered in setup and closed on teardown. A provider plugin states only
  * what differs: base URL and auth headers, the formats it speaks, and where one request goes.
  */
-import { createUpstreamClient } from './upstream.ts'
+import { clientLinkOf, createUpstreamClient } from './upstream.ts'
 import { redactOptions } from './redact.ts'
 import { upstreamError } from './upstream-errors.ts'
 import type { ProviderRequest, SluicePlugin, Timeouts, WireFormat } from './types.ts'
@@ -52,7 +52,7 @@ export function upstreamProvider(spec: UpstreamProviderSpec): SluicePlugin {
             body: request.body,
             format: request.format,
             stream: route.stream ?? request.stream,
-            signal: request.signal,
+            signal: clientLinkOf(request),
             timeouts: request.timeouts,
           })
         },
@@ -60,7 +60,7 @@ export function upstreamProvider(spec: UpstreamProviderSpec): SluicePlugin {
           const route = spec.countTokens!.route(request)
           const response = await client.request({
             path: route.path, query: route.query, headers: route.headers, body: request.body,
-            format: request.format, stream: false, signal: request.signal, timeouts: request.timeouts,
+            format: request.format, stream: false, signal: clientLinkOf(request), timeouts: request.timeouts,
           })
           const count = response.status === 200 ? spec.countTokens!.read(response.body) : undefined
           if (count === undefined) throw upstreamError(response)

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events'
 import { Agent, request } from 'undici'
 import { GatewayError } from './errors.ts'
 import { UpstreamResponse } from './upstream-response.ts'
-import type { ProviderResponse, Timeouts } from './types.ts'
+import type { ProviderResponse, RequestContext, Timeouts } from './types.ts'
 import type { WireFormat } from './formats/types.ts'
 
 export const DEFAULT_TIMEOUTS: Required<Timeouts> = {
@@ -38,7 +38,11 @@ export interface UpstreamRequest {
   body: unknown
   format: WireFormat
   stream: boolean
-  signal: AbortSignal
+  /**
+   * What cancels the request when the client goes away: the request's context (`ctx`, linked without making its
+   * AbortSignal) or any AbortSignal.
+   */
+  signal: AbortSignal | ClientLink
   timeouts?: Timeouts
   headers?: Record<string, string>
   /** Query string parameters (never secrets: those go in headers). */
@@ -49,6 +53,9 @@ export interface UpstreamRequest {
   /** A streamed answer's content type when it is not `text/event-stream` (Bedrock's binary event stream). */
   streamType?: string
 }
+
+/** The part of a request's context that says when its client leaves (see `RequestContext.onClientGone`). */
+export type ClientLink = Pick<RequestContext, 'clientGone' | 'onClientGone'>
 
 class DeadlineError extends Error {
   constructor(readonly kind: keyof Timeouts, readonly ms: number) {
@@ -104,11 +111,8 @@ class Deadlines {
   readonly #totalAt: number
   #unlink: () => void
 
-  constructor(readonly timeouts: Required<Timeouts>, readonly client: AbortSignal) {
-    const onClientAbort = () => this.controller.abort(client.reason)
-    if (client.aborted) onClientAbort()
-    else client.addEventListener('abort', onClientAbort, { once: true })
-    this.#unlink = () => client.removeEventListener('abort', onClientAbort)
+  constructor(readonly timeouts: Required<Timeouts>, client: AbortSignal | ClientLink) {
+    this.#unlink = link(client, this.controller)
     const now = Date.now()
     this.#lastActivity = now
     this.#totalAt = now + timeouts.total
@@ -149,6 +153,33 @@ class Deadlines {
     if (this.controller.aborted) return reason instanceof DeadlineError ? timeoutError(reason.kind, reason.ms) : reason ?? error
     return isNetworkError(error) ? connectionError(error, this.timeouts) : error
   }
+}
+
+/**
+ * What a provider passes as `UpstreamRequest.signal`: the request's context when it can say that its client left
+ * (no AbortSignal is made then), else the request's signal.
+ */
+export function clientLinkOf(request: { ctx?: Partial<ClientLink>; signal: AbortSignal }): AbortSignal | ClientLink {
+  return typeof request.ctx?.onClientGone === 'function' ? request.ctx as ClientLink : request.signal
+}
+
+/** Aborts `controller` when the client goes away; returns the unlink. */
+function link(client: AbortSignal | ClientLink, controller: UpstreamAbort): () => void {
+  if ('onClientGone' in client) {
+    const gone = () => controller.abort(new DOMException('the client closed the request', 'AbortError'))
+    if (client.clientGone) {
+      gone()
+      return () => {}
+    }
+    return client.onClientGone(gone)
+  }
+  const onAbort = () => controller.abort(client.reason)
+  if (client.aborted) {
+    onAbort()
+    return () => {}
+  }
+  client.addEventListener('abort', onAbort, { once: true })
+  return () => client.removeEventListener('abort', onAbort)
 }
 
 function connectionError(error: unknown, timeouts: Required<Timeouts>): GatewayError {

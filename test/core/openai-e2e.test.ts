@@ -20,6 +20,14 @@ afterAll(async () => {
 
 const lastRequest = () => mock.requests.at(-1)!
 
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
 describe('non-stream', () => {
   it('answers through the provider and reports usage and routing headers', async () => {
     const { data, response } = await client.chat.completions
@@ -171,5 +179,19 @@ describe('upstream failures', () => {
     expect(error.status).toBe(504)
     expect(error.error).toMatchObject({ type: 'timeout_error', code: 'first_byte_timeout' })
     await aborted
+  })
+
+  it('aborts the upstream request at once when the client leaves before the first byte (non-stream)', async () => {
+    const controller = new AbortController()
+    const aborted = mock.nextAbort()
+    const pending = client.chat.completions
+      .create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: '[hang]' }] }, { signal: controller.signal })
+      .catch((error) => error)
+    await waitFor(() => mock.requests.some((r) => JSON.stringify(r.body).includes('[hang]')))
+    const left = performance.now()
+    controller.abort()
+    expect(await pending).toBeInstanceOf(Error)
+    await aborted // the mock never answers: only the gateway giving up the upstream request ends it
+    expect(performance.now() - left).toBeLessThan(5_000)
   })
 })

@@ -9,7 +9,7 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
 import { HttpRequest } from '@smithy/protocol-http'
 import {
-  ConfigError, GatewayError, createUpstreamClient, withAttemptHeaders, definePlugin, parseOptions, providerNameSchema, redactOptions,
+  ConfigError, GatewayError, clientLinkOf, createUpstreamClient, withAttemptHeaders, definePlugin, parseOptions, providerNameSchema, redactOptions,
   scrubUpstreamMessage, upstreamOptionsShape, z,
 } from '../../../core/index.ts'
 import type { ProviderRequest, ProviderResponse, UpstreamResponse } from '../../../core/index.ts'
@@ -166,7 +166,7 @@ export const bedrock = definePlugin((input: BedrockOptions = {}) => {
             format: 'bedrock-converse',
             stream: request.stream,
             streamType: EVENT_STREAM_TYPE,
-            signal: request.signal,
+            signal: clientLinkOf(request),
             timeouts: request.timeouts,
           }) as UpstreamResponse
           if (response.stream) {

@@ -7,7 +7,7 @@
  */
 import { GoogleAuth, type AuthClient } from 'google-auth-library'
 import {
-  GatewayError, createUpstreamClient, definePlugin, parseOptions, providerNameSchema, redactOptions, upstreamOptionsShape, withAttemptHeaders, z,
+  GatewayError, clientLinkOf, createUpstreamClient, definePlugin, parseOptions, providerNameSchema, redactOptions, upstreamOptionsShape, withAttemptHeaders, z,
 } from '../../../core/index.ts'
 import type { ProviderRequest, WireFormat } from '../../../core/index.ts'
 
@@ -125,7 +125,7 @@ export const vertex = definePlugin((input: VertexOptions = {}) => {
         // An Anthropic client's beta opt-ins mean something only when its body goes through unchanged.
         const betas = claude && request.ctx.api === 'anthropic-messages' ? request.ctx.request.headers.get('anthropic-beta') : null
         if (betas) headers['anthropic-beta'] = betas
-        const common = { headers: withAttemptHeaders(request.headers, headers, customHeaders), format: request.format, stream: request.stream, signal: request.signal, timeouts: request.timeouts }
+        const common = { headers: withAttemptHeaders(request.headers, headers, customHeaders), format: request.format, stream: request.stream, signal: clientLinkOf(request), timeouts: request.timeouts }
         if (!claude) {
           return client.request({
             ...common, path: `${base}:${request.stream ? 'streamGenerateContent' : 'generateContent'}`, query: request.stream ? { alt: 'sse' } : undefined, body: request.body,
