@@ -202,9 +202,15 @@ export class BatchWriter<T extends { id: string }> {
 
   // ——— the writer ———
 
-  #run(): Promise<void> {
+  /**
+   * One writer at a time. `everything`: write all that is queued (a flush, or the flush interval passed); else
+   * (a batch filled up) only full batches, so that a steady load is written in full batches — a transaction of
+   * 15 rows cost SQLite 24–28 µs per row in the bench gateway under load, one of 100 10–12 — and the rest waits for
+   * the flush interval, as long as any record may.
+   */
+  #run(everything = true): Promise<void> {
     if (this.#stopping) return Promise.resolve() // shutdown writes the rest itself: still one writer
-    this.#writing ??= this.#drain().finally(() => {
+    this.#writing ??= this.#drain(everything).finally(() => {
       this.#writing = null
       if (!this.#stopping && this.#retryDelay === 0 && (this.#queue.length > 0 || this.#replayNeeded)) {
         this.#schedule(this.#queue.length >= this.#options.batchSize ? 0 : this.#options.flushIntervalMs)
@@ -213,14 +219,15 @@ export class BatchWriter<T extends { id: string }> {
     return this.#writing
   }
 
-  async #drain(): Promise<void> {
-    if (!(await this.#drainLive())) return
+  async #drain(everything: boolean): Promise<void> {
+    if (!(await this.#drainLive(everything))) return
     if (this.#replayNeeded && !this.#stopping) await this.#replay()
   }
 
-  /** Writes queued batches until the queue is empty; false when the store failed. */
-  async #drainLive(): Promise<boolean> {
-    while (this.#queue.length > 0) {
+  /** Writes queued batches (all of them, or while they are full); false when the store failed. */
+  async #drainLive(everything = true): Promise<boolean> {
+    const { batchSize } = this.#options
+    while (this.#queue.length >= (everything ? 1 : batchSize)) {
       if (!(await this.#writeBatch())) return false
       await tick()
     }
@@ -314,7 +321,7 @@ export class BatchWriter<T extends { id: string }> {
     this.#timerDue = due
     this.#options.clock.sleep(ms, controller.signal).then(() => {
       if (this.#timer === controller) this.#timer = null
-      void this.#run()
+      void this.#run(ms > 0)
     }, () => {})
   }
 
