@@ -99,6 +99,10 @@ export class Context implements RequestContext {
   }
 
   onClientGone(listener: () => void): () => void {
+    if (this.clientGone) {
+      listener()
+      return () => {}
+    }
     const node = this.#node()
     if (!node) {
       const signal = this.signal

@@ -233,8 +233,9 @@ export interface RequestContext {
   /** Whether the client went away before its answer was complete (no AbortSignal made to find out). */
   readonly clientGone: boolean
   /**
-   * Calls `listener` once if the client goes away before its answer is complete; returns the unlink. What the
-   * core links upstream requests with: on Node 20 it costs a fraction of `signal` (no AbortController per request).
+   * Calls `listener` once if the client goes away before its answer is complete (at once if it already has);
+   * returns the unlink. What the core links upstream requests with: on Node 20 it costs a fraction of `signal` (no
+   * AbortController per request).
    */
   onClientGone(listener: () => void): () => void
   usage: Usage

@@ -55,7 +55,7 @@ export interface UpstreamRequest {
 }
 
 /** The part of a request's context that says when its client leaves (see `RequestContext.onClientGone`). */
-export type ClientLink = Pick<RequestContext, 'clientGone' | 'onClientGone'>
+export type ClientLink = Pick<RequestContext, 'onClientGone'>
 
 class DeadlineError extends Error {
   constructor(readonly kind: keyof Timeouts, readonly ms: number) {
@@ -165,14 +165,7 @@ export function clientLinkOf(request: { ctx?: Partial<ClientLink>; signal: Abort
 
 /** Aborts `controller` when the client goes away; returns the unlink. */
 function link(client: AbortSignal | ClientLink, controller: UpstreamAbort): () => void {
-  if ('onClientGone' in client) {
-    const gone = () => controller.abort(new DOMException('the client closed the request', 'AbortError'))
-    if (client.clientGone) {
-      gone()
-      return () => {}
-    }
-    return client.onClientGone(gone)
-  }
+  if ('onClientGone' in client) return client.onClientGone(() => controller.abort(new DOMException('the client closed the request', 'AbortError')))
   const onAbort = () => controller.abort(client.reason)
   if (client.aborted) {
     onAbort()
